@@ -1,0 +1,3 @@
+import { startFromEnvironment } from './src/preload';
+
+startFromEnvironment();

@@ -1,0 +1,63 @@
+import parse from 'yargs-parser';
+import createDebug from 'debug';
+import { MainThreadBusyError } from '../worker/inspector';
+import { describe, findCommand, usage } from './help';
+import { type Command, type CommandContext, type CommandInput, UsageError } from './types';
+
+const debug = createDebug('aiomonitor:commands');
+
+function readInput(cmd: Command, rest: string): CommandInput {
+  const strings = Object.entries(cmd.options).filter(([, spec]) => spec.type === 'string').map(([name]) => name);
+  const booleans = Object.entries(cmd.options).filter(([, spec]) => spec.type === 'boolean').map(([name]) => name);
+  const alias: Record<string, string> = { help: 'h' };
+  for (const [name, spec] of Object.entries(cmd.options)) if (spec.alias) alias[name] = spec.alias;
+  const parsed = parse(rest, {
+    string: strings,
+    boolean: [...booleans, 'help'],
+    alias,
+    configuration: {
+      'camel-case-expansion': false,
+      'dot-notation': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'duplicate-arguments-array': false,
+      'strip-aliased': true,
+    },
+  });
+  const flags: CommandInput['flags'] = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === '_' || key === '--') continue;
+    if (key !== 'help' && !(key in cmd.options)) {
+      throw new UsageError(`${cmd.name}: unknown option ${key.length === 1 ? '-' : '--'}${key}; usage: ${usage(cmd)}`);
+    }
+    if (strings.includes(key) && value === '') throw new UsageError(`${cmd.name}: --${key} needs a value; usage: ${usage(cmd)}`);
+    flags[key] = value as string | boolean;
+  }
+  const args = parsed._.map(String);
+  if (flags.help) return { args, flags };
+  const required = cmd.args.filter((arg) => !arg.startsWith('['));
+  if (args.length < required.length) throw new UsageError(`${cmd.name}: missing ${required[args.length]}; usage: ${usage(cmd)}`);
+  if (args.length > cmd.args.length) throw new UsageError(`${cmd.name}: too many arguments; usage: ${usage(cmd)}`);
+  return { args, flags };
+}
+
+/** Runs one line typed at the prompt; every failure becomes one line of output, never a stack trace. */
+export async function runLine(line: string, ctx: CommandContext): Promise<void> {
+  const text = line.trim();
+  if (!text) return;
+  const [name] = text.split(/\s+/, 1);
+  const cmd = findCommand(ctx.commands, name);
+  try {
+    if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name.slice(0, 40))}; type help for the list`);
+    const input = readInput(cmd, text.slice(name.length).trim());
+    if (input.flags.help) ctx.print(describe(cmd));
+    else await cmd.run(ctx, input);
+  } catch (error) {
+    if (error instanceof UsageError) ctx.print(`✗ ${error.message}`);
+    else if (error instanceof MainThreadBusyError) ctx.print(`✗ ${error.message}: it is blocked, probably in native code; stacktrace tells more`);
+    else {
+      debug('%s failed: %O', name, error);
+      ctx.print(`✗ ${name} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import type { MainThread } from '../worker/main-thread';
+
+/** What a command can do in the session that runs it. */
+export interface CommandContext {
+  main: MainThread;
+  /** Prints text followed by a line break. */
+  print(text?: string): void;
+  /** Ends the session once the command returns. */
+  exit(): void;
+  /** Switches the session into the REPL console; resolves when the user leaves it. */
+  openConsole(): Promise<void>;
+  /** Every command, for help. */
+  commands: readonly Command[];
+}
+
+/** An option a command takes. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  alias?: string;
+  /** The value's placeholder in usage, for string options. */
+  value?: string;
+  description: string;
+}
+
+/** What the user typed after the command name. */
+export interface CommandInput {
+  /** Positional arguments, as typed. */
+  args: string[];
+  /** Options by their long name. */
+  flags: Record<string, string | boolean | undefined>;
+}
+
+/** A monitor command: one table entry with its help text. */
+export interface Command {
+  name: string;
+  aliases: string[];
+  /** One line for `help`. */
+  description: string;
+  /** Positional arguments; a name in brackets is optional, e.g. ['ID'] or ['[CMD]']. */
+  args: string[];
+  options: Record<string, OptionSpec>;
+  run(ctx: CommandContext, input: CommandInput): void | Promise<void>;
+}
+
+/** A mistake of the user's, shown as one line; the session goes on. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Defines a command, filling in what it leaves out. */
+export function command(spec: Partial<Command> & Pick<Command, 'name' | 'description' | 'run'>): Command {
+  return { aliases: [], args: [], options: {}, ...spec };
+}
+
+/** Reads a task ID argument, or explains what an ID looks like. */
+export function taskId(text: string | undefined): number {
+  if (text === undefined || !/^\d{1,15}$/.test(text) || Number(text) === 0) {
+    throw new UsageError(`${JSON.stringify(text ?? '')} is not a task ID; IDs are the numbers in the first column of ps`);
+  }
+  return Number(text);
+}

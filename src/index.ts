@@ -1,0 +1,2 @@
+export { startMonitor, Monitor, type MonitorAddress } from './monitor';
+export { MONITOR_HOST, MONITOR_PORT, CONSOLE_PORT, ConfigError, type MonitorOptions } from './config';

@@ -1,0 +1,49 @@
+import { inspectTask, listTasks, findTask, type Found, type TaskDetail, type TaskRow } from './tasks';
+import { HOOK_SYMBOL } from '../protocol/threads';
+import type { TimerInternals } from './timers';
+
+/**
+ * The read-only view of the main thread that the monitor thread evaluates through the inspector.
+ * Reads through the inspector run even while the main thread's JavaScript is stuck in a loop,
+ * which is why they do not go through a MessagePort like the mutations do.
+ */
+export interface InspectHook {
+  /** Takes the private timer lists the monitor thread found through the inspector. */
+  adoptTimers(lists: TimerInternals['lists'], immediates: TimerInternals['immediates'], binding: { getLibuvNow(): number }): void;
+  /** Whether adoptTimers ran. */
+  hasTimers(): boolean;
+  /** Rows of `ps`; unref'd timers only when `all`. */
+  list(all: boolean): TaskRow[];
+  /** Facts about one task and labels for its functions, or null when it is gone. */
+  inspect(id: number): { detail: TaskDetail; labels: string[] } | null;
+  /** The functions labelled by `inspect`, in the same order, for their source locations. */
+  functionsOf(id: number): Function[];
+  /** The live object behind an ID, for mutations on the main thread. */
+  find(id: number): Found | undefined;
+}
+
+/** The global key of the hook; a symbol so that the app never sees it among its globals. */
+export const HOOK_KEY = Symbol.for(HOOK_SYMBOL);
+
+/** Installs the hook once per process and returns it, so several monitors and copies of the package share IDs. */
+export function installInspectHook(): InspectHook {
+  const holder = globalThis as unknown as Record<symbol, InspectHook | undefined>;
+  const existing = holder[HOOK_KEY];
+  if (existing) return existing;
+  let timers: TimerInternals | undefined;
+  const hook: InspectHook = {
+    adoptTimers(lists, immediates, binding) {
+      timers = { lists, immediates, now: () => binding.getLibuvNow() };
+    },
+    hasTimers: () => timers !== undefined,
+    list: (all) => listTasks(timers, all),
+    inspect(id) {
+      const found = inspectTask(timers, id);
+      return found ? { detail: found.detail, labels: found.functions.map(([label]) => label) } : null;
+    },
+    functionsOf: (id) => inspectTask(timers, id)?.functions.map(([, fn]) => fn) ?? [],
+    find: (id) => findTask(timers, id),
+  };
+  Object.defineProperty(globalThis, HOOK_KEY, { value: hook, enumerable: false, configurable: true });
+  return hook;
+}

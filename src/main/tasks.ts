@@ -1,0 +1,169 @@
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { ChildProcess } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { describeTimer, listTimers, type TimerInternals } from './timers';
+
+/** One row of `ps`: something alive in the process, under a stable ID. */
+export interface TaskRow {
+  id: number;
+  type: string;
+  /** Whether it keeps the event loop (and so the process) alive. */
+  ref: boolean;
+  summary: string;
+}
+
+/** What `where` shows of one task. */
+export interface TaskDetail extends TaskRow {
+  facts: [string, string][];
+}
+
+/** A live object with what ps says about it. */
+export interface Found {
+  object: object;
+  row: Omit<TaskRow, 'id'>;
+}
+
+type Listening = { listeners(event: string): Function[] };
+type AnyHandle = Record<string, any>;
+
+// IDs are handed out on first sight and never reused, so an ID seen in `ps` means one thing for the process's life.
+const ids = new WeakMap<object, number>();
+const byId = new Map<number, WeakRef<object>>();
+let nextId = 1;
+
+function idOf(object: object): number {
+  let id = ids.get(object);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(object, id);
+    byId.set(id, new WeakRef(object));
+  }
+  return id;
+}
+
+/** Objects the monitor itself created, which ps must not show. */
+export const ownObjects = new WeakSet<object>();
+
+function address(host: string | undefined, port: number | undefined): string {
+  if (!host) return '?';
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function describeHandle(handle: AnyHandle): Omit<TaskRow, 'id'> {
+  if (handle instanceof net.Server) {
+    const at = handle.address();
+    const where = typeof at === 'string' ? at : at ? address(at.address, at.port) : 'not listening';
+    const count = (handle as AnyHandle)._connections ?? 0;
+    return { type: 'server', ref: true, summary: `${where}, ${count} connection${count === 1 ? '' : 's'}` };
+  }
+  if (handle === process.stdin || handle === process.stdout || handle === process.stderr) {
+    const name = handle === process.stdin ? 'stdin' : handle === process.stdout ? 'stdout' : 'stderr';
+    return { type: 'stdio', ref: true, summary: `${name} (${handle.isTTY ? 'terminal' : 'pipe'})` };
+  }
+  if (handle instanceof net.Socket) {
+    const socket = handle as net.Socket;
+    if (socket.remoteAddress) {
+      const arrow = (handle as AnyHandle).server ? '<-' : '->';
+      return { type: 'socket', ref: true, summary: `${address(socket.localAddress, socket.localPort)} ${arrow} ${address(socket.remoteAddress, socket.remotePort)}` };
+    }
+    const fd = (handle as AnyHandle)._handle?.fd;
+    return { type: 'socket', ref: true, summary: socket.connecting ? 'connecting' : `pipe${fd >= 0 ? ` fd ${fd}` : ''}` };
+  }
+  if (handle instanceof dgram.Socket) {
+    let at = 'unbound';
+    try { const a = handle.address(); at = address(a.address, a.port); } catch { /* not bound yet */ }
+    return { type: 'udp', ref: true, summary: at };
+  }
+  if (handle instanceof ChildProcess) {
+    return { type: 'child', ref: true, summary: `pid ${handle.pid}: ${handle.spawnargs.join(' ')}` };
+  }
+  if (handle instanceof Worker) {
+    return { type: 'worker', ref: true, summary: `thread ${handle.threadId}` };
+  }
+  const name = handle?.constructor?.name ?? typeof handle;
+  return { type: name.toLowerCase(), ref: true, summary: name };
+}
+
+function describeRequest(request: AnyHandle): Omit<TaskRow, 'id'> {
+  const name: string = request?.constructor?.name ?? 'request';
+  const detail = typeof request?.hostname === 'string' ? ` ${request.hostname}` : '';
+  return { type: 'request', ref: true, summary: `${name}${detail}` };
+}
+
+/** Everything alive now, in a stable order: timers, then handles, then requests. */
+function findAll(timers: TimerInternals | undefined): Found[] {
+  const found: Found[] = [];
+  if (timers) {
+    for (const item of listTimers(timers)) {
+      if (!ownObjects.has(item.object)) found.push(item);
+    }
+  }
+  const proc = process as unknown as { _getActiveHandles(): AnyHandle[]; _getActiveRequests(): AnyHandle[] };
+  for (const handle of proc._getActiveHandles()) {
+    if (handle && typeof handle === 'object' && !ownObjects.has(handle)) found.push({ object: handle, row: describeHandle(handle) });
+  }
+  for (const request of proc._getActiveRequests()) {
+    if (request && typeof request === 'object') found.push({ object: request, row: describeRequest(request) });
+  }
+  return found;
+}
+
+/** Lists live tasks with their IDs and forgets the IDs of tasks that ended. */
+export function listTasks(timers: TimerInternals | undefined, includeUnref: boolean): TaskRow[] {
+  const found = findAll(timers);
+  const live = new Set<number>();
+  const rows: TaskRow[] = [];
+  for (const { object, row } of found) {
+    const id = idOf(object);
+    live.add(id);
+    if (includeUnref || row.ref) rows.push({ id, ...row });
+  }
+  for (const id of byId.keys()) if (!live.has(id)) byId.delete(id);
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+/** The live object behind an ID, or undefined when it ended or never existed. */
+export function findTask(timers: TimerInternals | undefined, id: number): Found | undefined {
+  const object = byId.get(id)?.deref();
+  if (!object) return undefined;
+  return findAll(timers).find((item) => item.object === object);
+}
+
+function listenersOf(object: object, events: string[]): [string, Function][] {
+  const emitter = object as Partial<Listening>;
+  if (typeof emitter.listeners !== 'function') return [];
+  return events.flatMap((event) => emitter.listeners!(event).map((fn): [string, Function] => [`'${event}' listener`, fn]));
+}
+
+/** Facts about one task for `where`, and the functions whose source locations tell where it comes from. */
+export function inspectTask(timers: TimerInternals | undefined, id: number): { detail: TaskDetail; functions: [string, Function][] } | undefined {
+  const item = findTask(timers, id);
+  if (!item) return undefined;
+  const { object, row } = item;
+  const facts: [string, string][] = [];
+  let functions: [string, Function][] = [];
+  const handle = object as AnyHandle;
+  if (row.type === 'timeout' || row.type === 'interval' || row.type === 'immediate') {
+    const timer = describeTimer(handle);
+    facts.push(...timer.facts);
+    functions = timer.functions;
+  } else if (row.type === 'server') {
+    facts.push(['listening', String(handle.listening)], ['connections', String(handle._connections ?? 0)]);
+    functions = listenersOf(object, ['request', 'connection', 'listening']);
+  } else if (row.type === 'socket') {
+    facts.push(['bytes read', String(handle.bytesRead)], ['bytes written', String(handle.bytesWritten)]);
+    if (handle.timeout) facts.push(['idle timeout', `${handle.timeout} ms`]);
+    if (handle.server) facts.push(['accepted by', `server ${idOf(handle.server)}`]);
+    functions = listenersOf(object, ['data', 'connect', 'end', 'close']);
+  } else if (row.type === 'child') {
+    facts.push(['pid', String(handle.pid)], ['command', handle.spawnargs.join(' ')]);
+    functions = listenersOf(object, ['exit', 'close']);
+  } else if (row.type === 'worker') {
+    facts.push(['thread id', String(handle.threadId)]);
+    functions = listenersOf(object, ['message', 'exit', 'error']);
+  } else if (row.type === 'request' && typeof handle.oncomplete === 'function') {
+    functions = [['completion callback', handle.oncomplete]];
+  }
+  return { detail: { id, ...row, facts }, functions };
+}

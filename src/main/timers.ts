@@ -1,0 +1,56 @@
+/**
+ * Node's private timer lists, reached once through the inspector (see worker/timer-lists.ts):
+ * every pending setTimeout/setInterval sits in `lists[duration]`, a circular list linked by `_idleNext`,
+ * and every setImmediate in the `immediates` queue. Reading them costs nothing until `ps` asks.
+ */
+export interface TimerInternals {
+  lists: Record<string, TimerNode>;
+  immediates: { head: TimerNode | null };
+  /** libuv's loop time in ms, the clock of `_idleStart`. */
+  now(): number;
+}
+
+type TimerNode = Record<string, any>;
+type Found = { object: object; row: { type: string; ref: boolean; summary: string } };
+
+/** The name a user gave the callback, or how it was made. */
+export function callbackName(fn: unknown): string {
+  if (typeof fn !== 'function') return '(none)';
+  return fn.name || '(anonymous)';
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Every pending timer and immediate, as ps rows without IDs. */
+export function* listTimers(timers: TimerInternals): Generator<Found> {
+  const now = timers.now();
+  for (const key of Object.keys(timers.lists)) {
+    const list = timers.lists[key];
+    for (let node = list._idleNext; node && node !== list; node = node._idleNext) {
+      const repeat = typeof node._repeat === 'number';
+      const due = node._idleStart + node._idleTimeout - now;
+      const summary = repeat
+        ? `${callbackName(node._onTimeout)} every ${node._repeat} ms, next in ${seconds(due)}`
+        : `${callbackName(node._onTimeout)} after ${node._idleTimeout} ms, due in ${seconds(due)}`;
+      yield { object: node, row: { type: repeat ? 'interval' : 'timeout', ref: node.hasRef(), summary } };
+    }
+  }
+  for (let node = timers.immediates.head; node; node = node._idleNext) {
+    if (node._destroyed || typeof node._onImmediate !== 'function') continue;
+    yield { object: node, row: { type: 'immediate', ref: node.hasRef(), summary: callbackName(node._onImmediate) } };
+  }
+}
+
+/** Facts about one timer and its callback, for `where`. */
+export function describeTimer(node: TimerNode): { facts: [string, string][]; functions: [string, Function][] } {
+  const fn = node._onTimeout ?? node._onImmediate;
+  const facts: [string, string][] = [['callback', callbackName(fn)]];
+  if (typeof node._idleTimeout === 'number' && node._idleTimeout >= 0) facts.push(['delay', `${node._idleTimeout} ms`]);
+  if (typeof node._repeat === 'number') facts.push(['repeats every', `${node._repeat} ms`]);
+  const args = node._timerArgs ?? node._argv;
+  if (Array.isArray(args) && args.length > 0) facts.push(['arguments', String(args.length)]);
+  facts.push(['keeps the process alive', node.hasRef() ? 'yes' : 'no (unref)']);
+  return { facts, functions: typeof fn === 'function' ? [['callback', fn]] : [] };
+}

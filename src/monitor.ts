@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { once } from 'node:events';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import createDebug from 'debug';
+import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './config';
+import { listenConsole, type ConsoleServer } from './main/console-server';
+import { startHeartbeat } from './main/heartbeat';
+import { installInspectHook } from './main/inspect-hook';
+import { serveCalls } from './main/rpc';
+import type { ToWorker, WorkerSetup } from './protocol/threads';
+import { ownObjects } from './main/tasks';
+
+const debug = createDebug('aiomonitor:main');
+
+/** Where a started monitor listens. */
+export interface MonitorAddress {
+  host: string;
+  /** Port of the command prompt. */
+  port: number;
+  /** Port of the REPL console, or null when the console is disabled. */
+  consolePort: number | null;
+}
+
+const WORKER_ENTRY = path.join(__dirname, 'worker', 'entry.js');
+const CLOSE_GRACE_MS = 2000;
+
+/**
+ * A live monitor of this process: a command server in its own thread, answering while the app's
+ * event loop is blocked, and a REPL console on the main thread. Holds nothing that keeps the process alive.
+ */
+export class Monitor implements AsyncDisposable {
+  readonly #options: ResolvedOptions;
+  #state: 'new' | 'started' | 'closed' = 'new';
+  #address: MonitorAddress | undefined;
+  #worker: Worker | undefined;
+  #link: MessagePort | undefined;
+  #console: ConsoleServer | undefined;
+  #stopHeartbeat: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #ready: Promise<MonitorAddress>;
+  #settle!: { resolve(address: MonitorAddress): void; reject(error: Error): void };
+
+  /** Checks the options (throwing a ConfigError on a bad one) without starting anything. */
+  constructor(options: MonitorOptions = {}) {
+    this.#options = resolveOptions(options);
+    this.#ready = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
+    // An app that never awaits `ready` must not die of an unhandled rejection because a port was taken.
+    this.#ready.catch(() => {});
+  }
+
+  /** Settles when both servers listen, with their addresses; rejects with a one-line error if they cannot. */
+  get ready(): Promise<MonitorAddress> {
+    return this.#ready;
+  }
+
+  /** Where the monitor listens, once `ready` has settled. */
+  get address(): MonitorAddress | undefined {
+    return this.#address;
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** Starts listening; returns at once (await `ready` to know it worked). Starting twice is a no-op. */
+  start(): this {
+    if (this.#state === 'closed') throw new Error('this monitor is closed and cannot start again; create a new one with startMonitor()');
+    if (this.#state === 'new') {
+      this.#state = 'started';
+      this.#launch().then(
+        (address) => { this.#address = address; this.#settle.resolve(address); },
+        (error: Error) => { void this.#teardown(); this.#settle.reject(error); },
+      );
+    }
+    return this;
+  }
+
+  /** Stops both servers, ends every session and frees the ports. Safe to call more than once. */
+  close(): Promise<void> {
+    if (this.#state === 'new') this.#settle.reject(new Error('the monitor was closed before it started'));
+    this.#state = 'closed';
+    this.#closing ??= this.#ready.then(() => {}, () => {}).then(() => this.#teardown());
+    return this.#closing;
+  }
+
+  /** `await using monitor = startMonitor()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #launch(): Promise<MonitorAddress> {
+    const { host, port, consolePort, consoleEnabled, locals } = this.#options;
+    const hook = installInspectHook();
+    const heartbeat = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT);
+    this.#stopHeartbeat = startHeartbeat(heartbeat);
+    if (consoleEnabled) this.#console = await listenConsole({ host, port: consolePort, locals, monitor: this });
+    if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
+    // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
+    const { port1: link, port2: workerEnd } = new MessageChannel();
+    const setup: WorkerSetup = { host, port, console: this.#console?.address ?? null, heartbeat, link: workerEnd };
+    // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
+    const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor' });
+    this.#worker = worker;
+    this.#link = link;
+    worker.unref();
+    worker.on('error', (error) => debug('monitor thread failed: %O', error));
+    const started = new Promise<number>((resolve, reject) => {
+      serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message.port) : reject(new Error(message.message))));
+      worker.once('exit', () => reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why')));
+    });
+    link.unref();
+    ownObjects.add(link);
+    const listeningPort = await started;
+    const address = { host, port: listeningPort, consolePort: this.#console?.address.port ?? null };
+    debug('monitor on %s:%d, console on %s', host, address.port, address.consolePort ?? 'none');
+    return address;
+  }
+
+  async #teardown(): Promise<void> {
+    this.#stopHeartbeat?.();
+    const worker = this.#worker;
+    const stopped = worker ? this.#stopWorker(worker) : undefined;
+    await Promise.all([stopped, this.#console?.close()]);
+  }
+
+  async #stopWorker(worker: Worker): Promise<void> {
+    const exited = once(worker, 'exit');
+    this.#link?.postMessage({ type: 'close' } satisfies ToWorker);
+    const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Creates a monitor and starts it; await `monitor.ready` to know both servers listen. */
+export function startMonitor(options: MonitorOptions = {}): Monitor {
+  return new Monitor(options).start();
+}

@@ -1,0 +1,29 @@
+import { isMainThread } from 'node:worker_threads';
+import { optionsFromEnv } from './config';
+import { startMonitor } from './monitor';
+
+const STARTED = Symbol.for('aiomonitor.preloaded');
+
+function warn(message: string): void {
+  process.stderr.write(`aiomonitor: ${message}; the app runs without a monitor\n`);
+}
+
+/**
+ * Starts a monitor configured from the environment, for `-r`/`--import aiomonitor/register`.
+ * It never throws and never stops the app: a bad setting or a taken port costs one line on stderr.
+ */
+export function startFromEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  // Workers inherit execArgv, so this runs again in every worker thread of the app: only the main thread monitors.
+  if (!isMainThread) return;
+  const holder = globalThis as Record<symbol, unknown>;
+  if (holder[STARTED]) return;
+  holder[STARTED] = true;
+  let options;
+  try {
+    options = optionsFromEnv(env);
+  } catch (error) {
+    warn((error as Error).message);
+    return;
+  }
+  startMonitor(options).ready.catch((error: Error) => warn(error.message));
+}

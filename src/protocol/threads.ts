@@ -1,0 +1,39 @@
+import type { MessagePort } from 'node:worker_threads';
+
+/** The key of the main thread's inspect hook on globalThis (see main/inspect-hook.ts). */
+export const HOOK_SYMBOL = 'aiomonitor.inspect';
+
+/** How the monitor thread names that hook in the expressions it evaluates on the main thread. */
+export const HOOK_EXPRESSION = `globalThis[Symbol.for('${HOOK_SYMBOL}')]`;
+
+/** The time on a clock both threads share: ms since the epoch, monotonic within a thread. */
+export function sharedNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** What the main thread hands the monitor thread when it starts it. */
+export interface WorkerSetup {
+  host: string;
+  port: number;
+  /** Where the console listens, or null when it is disabled. */
+  console: { host: string; port: number } | null;
+  /** A Float64Array's memory holding the main thread's last heartbeat (ms since the epoch). */
+  heartbeat: SharedArrayBuffer;
+  /** The monitor thread's end of the channel to the main thread. */
+  link: MessagePort;
+}
+
+/** Operations the monitor thread asks the main thread to run on its own event loop. */
+export type MainOperation = 'cancel';
+
+/** Monitor thread to main thread. */
+export type FromWorker =
+  | { type: 'listening'; port: number }
+  | { type: 'failed'; message: string }
+  | { type: 'call'; id: number; op: MainOperation; args: unknown[] };
+
+/** Main thread to monitor thread. */
+export type ToWorker =
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; message: string }
+  | { type: 'close' };

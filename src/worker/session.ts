@@ -1,0 +1,126 @@
+import net from 'node:net';
+import createDebug from 'debug';
+import { COMMANDS } from '../commands';
+import { runLine } from '../commands/dispatch';
+import type { CommandContext } from '../commands/types';
+import { createLineSplitter, MAX_LINE_BYTES } from '../protocol/lines';
+import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
+import type { MainThread } from './main-thread';
+
+const debug = createDebug('aiomonitor:session');
+
+/** The prompt, as in Python aiomonitor. */
+export const PROMPT = 'monitor >>> ';
+const CONSOLE_START_MS = 3000;
+
+/** What every session shares. */
+export interface SessionEnvironment {
+  main: MainThread;
+  console: { host: string; port: number } | null;
+}
+
+async function banner(main: MainThread): Promise<string> {
+  let tasks: string;
+  try {
+    const count = (await main.query<unknown[]>('list(false)')).length;
+    tasks = `${count} task${count === 1 ? '' : 's'} running`;
+  } catch {
+    tasks = `main thread busy for ${main.stalledMs()} ms`;
+  }
+  return `aiomonitor: Node.js ${process.version}, pid ${process.pid}, ${tasks}\nType help for available commands\n`;
+}
+
+/** Serves one client of the command prompt until it leaves or the monitor closes. */
+export function serveSession(socket: net.Socket, env: SessionEnvironment): void {
+  const decode = createTelnetDecoder();
+  let split = createLineSplitter();
+  const queue: string[] = [];
+  let running = true; // until the banner is out
+  let ending = false;
+  let inputEnded = false;
+  let upstream: net.Socket | undefined;
+
+  const write = (text: string): void => {
+    if (!socket.destroyed && socket.writable) socket.write(toCrlf(text));
+  };
+  const ctx: CommandContext = {
+    main: env.main,
+    commands: COMMANDS,
+    print: (text = '') => write(`${text}\n`),
+    exit: () => { ending = true; },
+    openConsole: () => openConsole(),
+  };
+
+  socket.setNoDelay(true);
+  socket.on('error', (error) => debug('client error: %s', error.message));
+  socket.on('close', () => upstream?.destroy());
+  socket.on('end', () => { inputEnded = true; void pump(); });
+  socket.on('data', (chunk: Buffer) => {
+    if (upstream) { upstream.write(chunk); return; }
+    const { data, events, reply } = decode(chunk);
+    if (reply.length) socket.write(reply);
+    for (const item of split(data)) {
+      queue.push('line' in item ? item.line : `\0too-long ${item.tooLong}`);
+    }
+    for (const event of events) {
+      if (event === 'interrupt') {
+        split = createLineSplitter();
+        queue.length = 0;
+        if (!running) write(`^C\n${PROMPT}`);
+      } else if (!running && queue.length === 0) {
+        ending = true;
+      }
+    }
+    void pump();
+  });
+
+  void banner(env.main).then((text) => {
+    write(`${text}\n${PROMPT}`);
+    running = false;
+    void pump();
+  });
+
+  async function pump(): Promise<void> {
+    if (running) return;
+    running = true;
+    while (queue.length > 0 && !ending && !socket.destroyed) {
+      const line = queue.shift()!;
+      if (line.startsWith('\0too-long ')) ctx.print(`✗ line too long (over ${MAX_LINE_BYTES / 1024} KiB); it was ignored`);
+      else await runLine(line, ctx);
+      if (!ending) write(PROMPT);
+    }
+    running = false;
+    if (ending || (inputEnded && queue.length === 0)) socket.end();
+  }
+
+  function openConsole(): Promise<void> {
+    const target = env.console;
+    if (!target) {
+      ctx.print('✗ the console is disabled in this process (CONSOLE_ENABLED=0 or consoleEnabled: false)');
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const link = net.connect(target.port, target.host);
+      let answered = false;
+      const silence = setTimeout(() => {
+        ctx.print(`✗ the console did not answer: the main thread has been busy for ${env.main.stalledMs()} ms; stacktrace shows what it is doing`);
+        link.destroy();
+      }, CONSOLE_START_MS);
+      link.on('data', (chunk) => {
+        answered = true;
+        clearTimeout(silence);
+        if (!socket.destroyed) socket.write(chunk);
+      });
+      link.on('error', (error) => { if (!answered) ctx.print(`✗ cannot reach the console at ${target.host}:${target.port}: ${error.message}`); });
+      link.on('close', () => {
+        clearTimeout(silence);
+        upstream = undefined;
+        if (answered) write('\n');
+        resolve();
+      });
+      upstream = link;
+      // Lines typed ahead of the console belong to it.
+      for (const line of queue.splice(0)) link.write(`${line}\n`);
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MAIN_DEADLINE_MS, MainThreadBusyError, type PausedEvent, type ScriptUrls } from './inspector';
+import type { MainThread } from './main-thread';
+
+/** One frame of a JavaScript stack, with 1-based line and column. */
+export interface Frame {
+  functionName: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** What the main thread was doing when asked. */
+export type StackReport =
+  | { state: 'running'; stalledMs: number; frames: Frame[] }
+  | { state: 'idle'; stalledMs: number }
+  | { state: 'native'; stalledMs: number };
+
+/** A loop that has not turned for this long is blocked, not between two callbacks. */
+const BLOCKED_AFTER_MS = 150;
+/** How long an idle loop gets to run some JavaScript before it counts as idle. */
+const IDLE_WAIT_MS = 250;
+const OWN_CODE = path.resolve(__dirname, '..');
+
+/** Where a script lives, as a path for files and as-is for `node:` modules. */
+export function displayUrl(url: string): string {
+  if (url.startsWith('file://')) {
+    try { return fileURLToPath(url); } catch { return url; }
+  }
+  return url || '<anonymous>';
+}
+
+function toFrames(event: PausedEvent, scripts: ScriptUrls): Frame[] {
+  return event.callFrames.map((frame) => ({
+    functionName: frame.functionName,
+    file: displayUrl(scripts.get(frame.location.scriptId) ?? frame.url),
+    line: frame.location.lineNumber + 1,
+    column: frame.location.columnNumber + 1,
+  }));
+}
+
+/** True when no frame is the app's: the pause landed in Node's timer machinery or the monitor's heartbeat. */
+function noAppCode(frames: Frame[]): boolean {
+  return frames.every((frame) => frame.file.startsWith('node:') || frame.file.startsWith(OWN_CODE));
+}
+
+/**
+ * Pauses the main thread through the inspector, reads its stack and resumes it at once.
+ * Works while the loop is stuck in JavaScript; in native code nothing can interrupt it, which is reported as such.
+ */
+export async function captureMainStack(main: MainThread): Promise<StackReport> {
+  const stalledMs = main.stalledMs();
+  const blocked = stalledMs > BLOCKED_AFTER_MS;
+  const { inspector } = main;
+  try {
+    return await inspector.withDebugger(async (scripts) => {
+      const paused = inspector.nextPause(blocked ? MAIN_DEADLINE_MS : IDLE_WAIT_MS);
+      await inspector.post('Debugger.pause');
+      const event = await paused;
+      if (!event) return { state: blocked ? 'native' : 'idle', stalledMs: main.stalledMs() };
+      let frames: Frame[];
+      try {
+        frames = toFrames(event, scripts);
+      } finally {
+        await inspector.post('Debugger.resume');
+      }
+      if (!blocked && noAppCode(frames)) return { state: 'idle', stalledMs };
+      return { state: 'running', stalledMs: Math.max(stalledMs, main.stalledMs()), frames };
+    }, MAIN_DEADLINE_MS);
+  } catch (error) {
+    if (error instanceof MainThreadBusyError) return { state: 'native', stalledMs: main.stalledMs() };
+    throw error;
+  }
+}
