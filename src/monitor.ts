@@ -102,6 +102,7 @@ export class Monitor implements AsyncDisposable {
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor' });
     this.#worker = worker;
+    ownObjects.add(worker);
     this.#link = link;
     worker.unref();
     worker.on('error', (error) => debug('monitor thread failed: %O', error));

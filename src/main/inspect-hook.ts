@@ -1,4 +1,4 @@
-import { inspectTask, listTasks, findTask, type Found, type TaskDetail, type TaskRow } from './tasks';
+import { inspectTask, listTasks, findTask, trackWorkers, type Found, type TaskDetail, type TaskRow } from './tasks';
 import { HOOK_SYMBOL } from '../protocol/threads';
 import type { TimerInternals } from './timers';
 
@@ -31,6 +31,7 @@ export function installInspectHook(): InspectHook {
   const existing = holder[HOOK_KEY];
   if (existing) return existing;
   let timers: TimerInternals | undefined;
+  trackWorkers();
   const hook: InspectHook = {
     adoptTimers(lists, immediates, binding) {
       timers = { lists, immediates, now: () => binding.getLibuvNow() };

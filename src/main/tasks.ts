@@ -50,7 +50,30 @@ function address(host: string | undefined, port: number | undefined): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function describeHandle(handle: AnyHandle): Omit<TaskRow, 'id'> {
+// Node lists no worker threads among its handles, but announces each new one on `process`.
+const workers = new Set<Worker>();
+
+/** Starts noting the app's worker threads; workers started before this are not seen. */
+export function trackWorkers(): void {
+  process.on('worker', (worker: Worker) => {
+    workers.add(worker);
+    worker.once('exit', () => workers.delete(worker));
+  });
+}
+
+/** Names the pipes of child processes ("stdout of child pid 12"), which Node lists as anonymous sockets. */
+function childPipes(handles: AnyHandle[]): Map<object, string> {
+  const names = new Map<object, string>();
+  for (const handle of handles) {
+    if (!(handle instanceof ChildProcess)) continue;
+    handle.stdio.forEach((stream, fd) => {
+      if (stream) names.set(stream, `${['stdin', 'stdout', 'stderr'][fd] ?? `fd ${fd}`} of child pid ${handle.pid}`);
+    });
+  }
+  return names;
+}
+
+function describeHandle(handle: AnyHandle, pipes: Map<object, string>): Omit<TaskRow, 'id'> {
   if (handle instanceof net.Server) {
     const at = handle.address();
     const where = typeof at === 'string' ? at : at ? address(at.address, at.port) : 'not listening';
@@ -68,7 +91,8 @@ function describeHandle(handle: AnyHandle): Omit<TaskRow, 'id'> {
       return { type: 'socket', ref: true, summary: `${address(socket.localAddress, socket.localPort)} ${arrow} ${address(socket.remoteAddress, socket.remotePort)}` };
     }
     const fd = (handle as AnyHandle)._handle?.fd;
-    return { type: 'socket', ref: true, summary: socket.connecting ? 'connecting' : `pipe${fd >= 0 ? ` fd ${fd}` : ''}` };
+    const pipe = pipes.get(handle) ?? `pipe${fd >= 0 ? ` fd ${fd}` : ''}`;
+    return { type: 'socket', ref: true, summary: socket.connecting ? 'connecting' : pipe };
   }
   if (handle instanceof dgram.Socket) {
     let at = 'unbound';
@@ -77,9 +101,6 @@ function describeHandle(handle: AnyHandle): Omit<TaskRow, 'id'> {
   }
   if (handle instanceof ChildProcess) {
     return { type: 'child', ref: true, summary: `pid ${handle.pid}: ${handle.spawnargs.join(' ')}` };
-  }
-  if (handle instanceof Worker) {
-    return { type: 'worker', ref: true, summary: `thread ${handle.threadId}` };
   }
   const name = handle?.constructor?.name ?? typeof handle;
   return { type: name.toLowerCase(), ref: true, summary: name };
@@ -100,8 +121,11 @@ function findAll(timers: TimerInternals | undefined): Found[] {
     }
   }
   const proc = process as unknown as { _getActiveHandles(): AnyHandle[]; _getActiveRequests(): AnyHandle[] };
-  for (const handle of proc._getActiveHandles()) {
-    if (handle && typeof handle === 'object' && !ownObjects.has(handle)) found.push({ object: handle, row: describeHandle(handle) });
+  const handles = proc._getActiveHandles().filter((handle) => handle && typeof handle === 'object' && !ownObjects.has(handle));
+  const pipes = childPipes(handles);
+  for (const handle of handles) found.push({ object: handle, row: describeHandle(handle, pipes) });
+  for (const worker of workers) {
+    if (!ownObjects.has(worker)) found.push({ object: worker, row: { type: 'worker', ref: true, summary: `thread ${worker.threadId}` } });
   }
   for (const request of proc._getActiveRequests()) {
     if (request && typeof request === 'object') found.push({ object: request, row: describeRequest(request) });

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { connect, startApp, type App, type Client } from './helpers';
+
+// One app with one of each kind of task, shared by the read-only tests below.
+const APP = `
+const http = require('node:http');
+const net = require('node:net');
+const { spawn } = require('node:child_process');
+const { Worker } = require('node:worker_threads');
+
+setInterval(function pollQueue() {}, 5000);
+setTimeout(function flushCache() {}, 600000);
+const server = http.createServer(function handleRequest(req, res) { res.end('ok'); });
+server.listen(0, '127.0.0.1', () => {
+  const client = net.connect(server.address().port, '127.0.0.1');
+  const child = spawn('sleep', ['600']);
+  const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+  process.on('SIGUSR2', () => console.log('got SIGUSR2'));
+  client.on('connect', () => console.log('ready ' + server.address().port + ' ' + child.pid));
+});
+`;
+
+function idOf(listing: string, pattern: RegExp): string {
+  const line = listing.split('\r\n').slice(2).find((row) => pattern.test(row));
+  assert.ok(line, `no row matching ${pattern} in:\n${listing}`);
+  return line.split(/\s+/)[0];
+}
+
+describe('monitor commands', () => {
+  let app: App;
+  let client: Client;
+  let serverPort: string;
+
+  before(async () => {
+    app = await startApp(APP);
+    await app.waitForOutput('ready');
+    serverPort = app.stdout().split(' ')[1];
+    client = await connect(app.port);
+  });
+  after(() => {
+    client?.socket.destroy();
+    app?.kill();
+  });
+
+  test('the banner counts the tasks and says how to get help', () => {
+    assert.match(client.received(), /\d+ tasks running\r\nType help for available commands\r\n/);
+  });
+
+  test('help lists every command with its aliases', async () => {
+    const out = await client.command('help');
+    for (const names of ['help, ?, h', 'ps, p', 'where, w', 'cancel, ca', 'signal', 'stacktrace, st, stack', 'console', 'exit, q, quit']) {
+      assert.ok(out.includes(names), `help lacks "${names}":\n${out}`);
+    }
+  });
+
+  test('help CMD and CMD --help print its usage', async () => {
+    assert.match(await client.command('help ps'), /Usage: ps \[-f TEXT\] \[-a\]/);
+    assert.match(await client.command('where --help'), /Usage: where ID/);
+    assert.match(await client.command('? cancel'), /Usage: cancel ID/);
+  });
+
+  test('ps lists timers, the server, sockets, the child process and the worker', async () => {
+    const out = await client.command('ps');
+    assert.match(out, /interval\s+pollQueue every 5000 ms/);
+    assert.match(out, /timeout\s+flushCache after 600000 ms/);
+    assert.match(out, new RegExp(`server\\s+127\\.0\\.0\\.1:${serverPort}`));
+    assert.match(out, new RegExp(`socket\\s+127\\.0\\.0\\.1:\\d+ -> 127\\.0\\.0\\.1:${serverPort}`));
+    assert.match(out, new RegExp(`socket\\s+127\\.0\\.0\\.1:${serverPort} <- 127\\.0\\.0\\.1:\\d+`));
+    assert.match(out, /child\s+pid \d+: sleep 600/);
+    assert.match(out, /worker\s+thread \d+/);
+    assert.doesNotMatch(out, /messageport|aiomonitor/i, 'the monitor shows its own handles');
+    assert.match(out.split('\r\n')[0], /^\d+ tasks \(.*\d+ sockets?/);
+  });
+
+  test('ps IDs stay the same from one listing to the next', async () => {
+    const first = idOf(await client.command('ps'), /pollQueue/);
+    const second = idOf(await client.command('p'), /pollQueue/);
+    assert.equal(first, second);
+  });
+
+  test('ps -f filters by type or text; ps -a adds unref\'d timers', async () => {
+    const filtered = await client.command('ps -f pollqueue');
+    assert.match(filtered, /^1 task /);
+    assert.match(filtered, /pollQueue/);
+    assert.doesNotMatch(filtered, /flushCache/);
+    const all = await client.command('ps --all');
+    assert.match(all, /ID\s+TYPE\s+REF\s+DESCRIPTION/);
+    assert.match(all, /checkConnections every/, 'the http server\'s unref\'d interval is listed with --all');
+  });
+
+  test('where shows a timer callback\'s source location', async () => {
+    const id = idOf(await client.command('ps'), /pollQueue/);
+    const out = await client.command(`where ${id}`);
+    assert.match(out, new RegExp(`interval ${id}: pollQueue every 5000 ms`));
+    assert.match(out, /callback defined at .*app\.js:7:\d+/);
+  });
+
+  test('where shows a server\'s request handler location', async () => {
+    const id = idOf(await client.command('ps'), /server/);
+    const out = await client.command(`w ${id}`);
+    assert.match(out, /'request' listener defined at .*app\.js:9:\d+/);
+  });
+
+  test('mistakes get one line and the session goes on', async () => {
+    const cases: [string, RegExp][] = [
+      ['frobnicate', /^✗ unknown command "frobnicate"; type help for the list\r\n$/],
+      ['where', /^✗ where: missing ID; usage: where ID\r\n$/],
+      ['where abc', /^✗ "abc" is not a task ID/],
+      ['where 999999', /^✗ no task 999999: it has ended or never existed/],
+      ['cancel 1 2', /^✗ cancel: too many arguments/],
+      ['ps --bogus', /^✗ ps: unknown option --bogus/],
+      ['ps -f', /^✗ ps: --filter needs a value/],
+      ['signal NOPE', /^✗ unknown signal "NOPE"/],
+      ['help nothing', /^✗ no command "nothing"/],
+    ];
+    for (const [line, expected] of cases) {
+      const out = await client.command(line);
+      assert.match(out, expected, `for ${line}`);
+      assert.equal(out.trim().split('\r\n').length, 1, `one line for ${line}: ${out}`);
+    }
+    assert.match(await client.command('help'), /Commands:/);
+  });
+
+  test('signal sends a signal to the process', async () => {
+    assert.match(await client.command('signal usr2'), /✓ sent SIGUSR2 to process \d+/);
+    await app.waitForOutput('got SIGUSR2');
+  });
+});
+
+describe('cancel', () => {
+  test('clears a timer, closes a socket, kills a child process', async (t) => {
+    const app = await startApp(APP);
+    t.after(() => app.kill());
+    await app.waitForOutput('ready');
+    const childPid = Number(app.stdout().trim().split(' ')[2]);
+    const client = await connect(app.port);
+    t.after(() => client.socket.destroy());
+
+    const listing = await client.command('ps');
+    const timer = idOf(listing, /pollQueue/);
+    assert.match(await client.command(`cancel ${timer}`), new RegExp(`✓ cleared interval ${timer} \\(pollQueue`));
+    assert.doesNotMatch(await client.command('ps'), /pollQueue/);
+    assert.match(await client.command(`cancel ${timer}`), new RegExp(`✗ no task ${timer}`));
+
+    const socket = idOf(listing, /socket .* ->/);
+    assert.match(await client.command(`ca ${socket}`), /✓ closed socket/);
+
+    const child = idOf(listing, /^\d+\s+child\s/);
+    assert.match(await client.command(`cancel ${child}`), /✓ sent SIGTERM to child/);
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        try { process.kill(childPid, 0); } catch { clearInterval(poll); resolve(); }
+      }, 20);
+    });
+  });
+});
+
+describe('stacktrace', () => {
+  test('names the function that blocks the loop while it blocks, and says when the loop is idle', async (t) => {
+    const app = await startApp(`
+      function crunchNumbers(ms) {
+        const until = Date.now() + ms;
+        while (Date.now() < until);
+      }
+      globalThis.stallSoon = () => setTimeout(() => crunchNumbers(4000), 10);
+      setInterval(() => {}, 1000);
+      console.log('ready');
+    `);
+    t.after(() => app.kill());
+    await app.waitForOutput('ready');
+    const client = await connect(app.port);
+    t.after(() => client.socket.destroy());
+    assert.match(await client.command('stacktrace'), /The event loop is idle/);
+    const consoleClient = await connect(app.consolePort, '> ');
+    await consoleClient.command('stallSoon()', 'Timeout');
+    consoleClient.socket.destroy();
+    let out = '';
+    for (let tries = 0; tries < 50 && !/blocked for[^]*crunchNumbers/.test(out); tries++) out = await client.command('st');
+    assert.match(out, /Main thread \(pid \d+\) blocked for \d+ ms, most recent call first:/);
+    assert.match(out, /at crunchNumbers \(.*app\.js:\d+:\d+\)/);
+  });
+});
+
+describe('console and exit', () => {
+  test('console switches to the REPL and .exit comes back to the prompt', async (t) => {
+    const app = await startApp('globalThis.appState = { hits: 7 }; setInterval(() => {}, 1000); console.log("ready");');
+    t.after(() => app.kill());
+    await app.waitForOutput('ready');
+    const client = await connect(app.port);
+    t.after(() => client.socket.destroy());
+    await client.command('console', '> ');
+    assert.match(await client.command('appState.hits + 1', '> '), /8/);
+    assert.match(await client.command('await new Promise((r) => setTimeout(() => r("later"), 20))', '> '), /'later'/);
+    await client.command('.exit');
+    assert.match(await client.command('help'), /Commands:/);
+  });
+
+  test('exit ends the session and the app goes on', async (t) => {
+    const app = await startApp('setInterval(() => {}, 1000); console.log("ready");');
+    t.after(() => app.kill());
+    await app.waitForOutput('ready');
+    const client = await connect(app.port);
+    client.send('exit\r\n');
+    await client.closed;
+    const again = await connect(app.port);
+    again.send('q\r\n');
+    await again.closed;
+    assert.equal(app.child.exitCode, null);
+  });
+});

@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The repository root, from dist/test/. */
+export const ROOT = path.resolve(__dirname, '..', '..');
+/** The compiled preload. */
+export const REGISTER = path.join(ROOT, 'dist', 'register.js');
+/** How long any wait in a test may take before the test fails. */
+export const WAIT_MS = 15_000;
+
+/** A port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Writes a script into a fresh temporary directory and returns its path. */
+export function writeScript(source: string, name = 'app.js'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-test-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, source);
+  return file;
+}
+
+/** A running app under the monitor, with what it printed so far. */
+export interface App {
+  child: ChildProcess;
+  port: number;
+  consolePort: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when stdout contains `text`. */
+  waitForOutput(text: string): Promise<void>;
+  /** Resolves with the exit code or signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(): void;
+}
+
+/** Runs `source` as an app with `-r aiomonitor/register` (or other node flags) on fresh ports. */
+export async function startApp(source: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; name?: string } = {}): Promise<App> {
+  const file = writeScript(source, options.name);
+  const port = await freePort();
+  const consolePort = await freePort();
+  const nodeArgs = options.nodeArgs ?? ['-r', REGISTER];
+  const child = spawn(process.execPath, [...nodeArgs, file], {
+    env: { ...process.env, MONITOR_PORT: String(port), CONSOLE_PORT: String(consolePort), ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    child,
+    port,
+    consolePort,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill: () => { child.kill('SIGKILL'); },
+    waitForOutput: (text) => waitFor(() => out.includes(text), () => `stdout to contain ${JSON.stringify(text)}; stdout: ${out}\nstderr: ${err}`),
+  };
+}
+
+/** Polls `check` until it holds, failing with `describe()` after WAIT_MS. */
+export async function waitFor(check: () => boolean, describe: () => string, timeoutMs = WAIT_MS): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A client of the monitor, as `nc` would be. */
+export interface Client {
+  socket: net.Socket;
+  /** Everything received so far, telnet line endings kept. */
+  received(): string;
+  /** Waits until the text received after `from` contains `text`; returns that text. */
+  until(text: string | RegExp, from?: number): Promise<string>;
+  /** Sends a line and returns the output up to the next prompt. */
+  command(line: string, prompt?: string): Promise<string>;
+  /** Sends raw bytes or text. */
+  send(data: string | Buffer): void;
+  closed: Promise<void>;
+}
+
+/** Connects to a monitor or console port, retrying while the server is still starting. */
+export async function connect(port: number, prompt = 'monitor >>> '): Promise<Client> {
+  const start = Date.now();
+  let socket: net.Socket;
+  for (;;) {
+    socket = net.connect(port, '127.0.0.1');
+    try {
+      await once(socket, 'connect');
+      break;
+    } catch (error) {
+      if (Date.now() - start > WAIT_MS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  let data = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => { data += chunk; });
+  const closed = once(socket, 'close').then(() => {});
+  const client: Client = {
+    socket,
+    received: () => Buffer.from(data, 'latin1').toString('utf8'),
+    async until(text, from = 0) {
+      const found = (): boolean => {
+        const tail = client.received().slice(from);
+        return typeof text === 'string' ? tail.includes(text) : text.test(tail);
+      };
+      await waitFor(found, () => `${String(text)} from the monitor; received: ${JSON.stringify(client.received().slice(from))}`);
+      return client.received().slice(from);
+    },
+    async command(line, expected = prompt) {
+      const from = client.received().length;
+      client.send(`${line}\r\n`);
+      const text = await client.until(expected, from);
+      return text.slice(0, text.lastIndexOf(expected));
+    },
+    send(payload) { socket.write(payload); },
+    closed,
+  };
+  await client.until(prompt);
+  return client;
+}
