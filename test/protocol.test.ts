@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createLineSplitter } from '../src/protocol/lines';
+import { createTelnetDecoder, toCrlf } from '../src/protocol/telnet';
+
+const bytes = (...values: number[]): Buffer => Buffer.from(values);
+
+test('the telnet decoder strips negotiation and refuses every option', () => {
+  const rows: [string, Buffer, string, number[], string[]][] = [
+    ['plain text passes', Buffer.from('ps\r\n'), 'ps\r\n', [], []],
+    ['DO ECHO gets WONT ECHO', bytes(255, 253, 1, 0x70), 'p', [255, 252, 1], []],
+    ['WILL NAWS gets DONT NAWS', bytes(255, 251, 31), '', [255, 254, 31], []],
+    ['WONT and DONT get no answer', bytes(255, 252, 1, 255, 254, 3), '', [], []],
+    ['subnegotiation is dropped', Buffer.concat([Buffer.from('p'), bytes(255, 250, 31, 0, 80, 0, 24, 255, 240), Buffer.from('s')]), 'ps', [], []],
+    ['IAC IAC is a literal 255', bytes(255, 255), '\xff', [], []],
+    ['NUL padding after CR is dropped', bytes(13, 0), '\r', [], []],
+    ['IAC IP is Ctrl-C', bytes(255, 244), '', [], ['interrupt']],
+    ['raw Ctrl-C and Ctrl-D', bytes(3, 4), '', [], ['interrupt', 'eof']],
+    ['IAC EOF is Ctrl-D', bytes(255, 236), '', [], ['eof']],
+  ];
+  for (const [name, input, data, reply, events] of rows) {
+    const decoded = createTelnetDecoder()(input);
+    assert.equal(decoded.data.toString('latin1'), data, name);
+    assert.deepEqual([...decoded.reply], reply, name);
+    assert.deepEqual(decoded.events, events, name);
+  }
+});
+
+test('the telnet decoder keeps its state across chunks', () => {
+  const decode = createTelnetDecoder();
+  assert.equal(decode(bytes(0x61, 255)).data.toString(), 'a');
+  const second = decode(bytes(253));
+  assert.equal(second.data.length, 0);
+  assert.deepEqual([...decode(bytes(1, 0x62)).reply], [255, 252, 1]);
+  assert.equal(decode(bytes(255, 250, 1, 2)).data.length, 0);
+  assert.equal(decode(bytes(3, 255, 240, 0x63)).data.toString(), 'c', 'bytes inside a subnegotiation are not data');
+});
+
+test('the line splitter handles LF, CRLF, lone CR and lines split across chunks', () => {
+  const split = createLineSplitter();
+  assert.deepEqual(split(Buffer.from('ps\r\nwhere 1\nhel')), [{ line: 'ps' }, { line: 'where 1' }]);
+  assert.deepEqual(split(Buffer.from('p\r')), [{ line: 'help' }]);
+  assert.deepEqual(split(Buffer.from('\nexit\r')), [{ line: 'exit' }], 'the LF after a CR ends no empty line');
+  assert.deepEqual(split(Buffer.from('\n\n')), [{ line: '' }]);
+});
+
+test('the line splitter refuses an overlong line without buffering it and goes on', () => {
+  const split = createLineSplitter(10);
+  assert.deepEqual(split(Buffer.from('123456')), []);
+  assert.deepEqual(split(Buffer.from('7890abc')), []);
+  assert.deepEqual(split(Buffer.from('def\nok\n')), [{ tooLong: 16 }, { line: 'ok' }]);
+});
+
+test('the line splitter decodes UTF-8 split across chunks', () => {
+  const split = createLineSplitter();
+  const text = Buffer.from('ps -f café\n');
+  assert.deepEqual([...split(text.subarray(0, 9)), ...split(text.subarray(9))], [{ line: 'ps -f café' }]);
+});
+
+test('toCrlf ends every line with CRLF once', () => {
+  assert.equal(toCrlf('a\nb\r\nc'), 'a\r\nb\r\nc');
+});
