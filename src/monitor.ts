@@ -22,6 +22,8 @@ export interface MonitorAddress {
 }
 
 const WORKER_ENTRY = path.join(__dirname, 'worker', 'entry.js');
+// Monitors that must not hold the process even while they start: the preload's, for an app that exits at once.
+const background = new WeakSet<Monitor>();
 const CLOSE_GRACE_MS = 2000;
 
 /**
@@ -68,7 +70,9 @@ export class Monitor implements AsyncDisposable {
     if (this.#state === 'closed') throw new Error('this monitor is closed and cannot start again; create a new one with startMonitor()');
     if (this.#state === 'new') {
       this.#state = 'started';
-      this.#launch().then(
+      // An app awaiting `ready` with nothing else to do must not exit before the answer comes.
+      const hold = background.has(this) ? undefined : setInterval(() => {}, 60_000);
+      this.#launch().finally(() => clearInterval(hold)).then(
         (address) => { this.#address = address; this.#settle.resolve(address); },
         (error: Error) => { void this.#teardown(); this.#settle.reject(error); },
       );
@@ -132,6 +136,13 @@ export class Monitor implements AsyncDisposable {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** Starts a monitor that never delays the process's exit, not even while it starts (for the preload). */
+export function startInBackground(options: MonitorOptions): Monitor {
+  const monitor = new Monitor(options);
+  background.add(monitor);
+  return monitor.start();
 }
 
 /** Creates a monitor and starts it; await `monitor.ready` to know both servers listen. */

@@ -1,6 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { optionsFromEnv } from './config';
-import { startMonitor } from './monitor';
+import { startInBackground } from './monitor';
 
 const STARTED = Symbol.for('aiomonitor.preloaded');
 
@@ -25,5 +25,5 @@ export function startFromEnvironment(env: NodeJS.ProcessEnv = process.env): void
     warn((error as Error).message);
     return;
   }
-  startMonitor(options).ready.catch((error: Error) => warn(error.message));
+  startInBackground(options).ready.catch((error: Error) => warn(error.message));
 }
