@@ -1,0 +1,199 @@
+import net from 'node:net';
+import vm from 'node:vm';
+import { inspect } from 'node:util';
+import { Readable, Writable } from 'node:stream';
+import createDebug from 'debug';
+import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
+import { createLineSplitter } from '../protocol/lines';
+
+const debug = createDebug('aiomonitor:console');
+
+/** A running console server. */
+export interface ConsoleServer {
+  /** Where it listens (port resolved when 0 was asked). */
+  address: { host: string; port: number };
+  /** Stops listening and ends every open session; resolves when the port is free. */
+  close(): Promise<void>;
+}
+
+/** What listenConsole needs. */
+export interface ConsoleOptions { host: string; port: number; locals: Record<string, unknown>; monitor: unknown; }
+
+// Names every fresh vm context already has; the app's versions of these must not replace the context's own.
+let builtins: Set<string> | undefined;
+
+// Raw Ctrl-C / Ctrl-D and the telnet EOF / IP commands.
+const SIGNAL_BYTES = new Set([3, 4, 236, 244]);
+
+const LISTEN_HINTS: Record<string, string> = {
+  EADDRINUSE: 'address already in use; choose another port (0 picks a free one)',
+  EACCES: 'permission denied; choose a port above 1023 (0 picks a free one)',
+  EADDRNOTAVAIL: 'no such address on this machine; choose a local address such as 127.0.0.1',
+  ENOTFOUND: 'host name not found; choose a local address such as 127.0.0.1',
+};
+
+/** Starts the REPL server; rejects with a one-line Error if it cannot listen (e.g. `cannot listen for the console on 127.0.0.1:50102: address already in use; choose another port (0 picks a free one)`). */
+export function listenConsole(options: ConsoleOptions): Promise<ConsoleServer> {
+  const sessions = new Set<() => void>();
+  const server = net.createServer((socket) => {
+    try {
+      sessions.add(startSession(socket, options, sessions));
+    } catch (err) {
+      debug('cannot start a console session: %O', err);
+      socket.on('error', () => {});
+      socket.destroy();
+    }
+  });
+  server.unref();
+  server.on('error', (err) => debug('console server error: %O', err));
+  return new Promise((resolve, reject) => {
+    const where = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const hint = LISTEN_HINTS[err.code ?? ''] ?? String(err.message).split('\n')[0];
+      reject(new Error(`cannot listen for the console on ${where}: ${hint}`));
+    };
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      const port = (server.address() as net.AddressInfo).port;
+      let closing: Promise<void> | undefined;
+      resolve({
+        address: { host: options.host, port },
+        close: () => closing ??= new Promise<void>((done) => {
+          server.close(() => done());
+          for (const end of [...sessions]) end();
+        }),
+      });
+    });
+  });
+}
+
+function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set<() => void>): () => void {
+  socket.unref();
+  socket.setNoDelay(true);
+  // Loaded on first use: requiring `repl` loads `domain`, which takes over the process's
+  // uncaught-exception capture callback, so apps that never open a console should not pay for it.
+  const repl = require('node:repl') as typeof import('node:repl');
+  const decode = createTelnetDecoder();
+  let split = createLineSplitter();
+  // A plain Readable rather than a PassThrough: an exception thrown from the REPL's line handler would leave a Transform stuck for good.
+  const input = new Readable({ read() {} });
+  const output = new Writable({
+    decodeStrings: false,
+    write(chunk: Buffer | string, _encoding, callback) {
+      if (socket.writable) socket.write(toCrlf(String(chunk)));
+      callback();
+    },
+  });
+  const names = ['monitor', ...Object.keys(options.locals)];
+  output.write(`Node.js ${process.version} console in process ${process.pid} (main thread). ` +
+    `Top-level await works. Names: ${names.join(', ')}. Leave with .exit or Ctrl-D.\n`);
+  const server = repl.start({
+    input, output, terminal: false, useColors: false, useGlobal: false, prompt: '> ', writer: showValue,
+  });
+  let shared = new Set<string>();
+  const prepare = (context: vm.Context): void => {
+    shared = new Set();
+    for (const [name, value] of Object.entries({ ...options.locals, monitor: options.monitor })) {
+      Object.defineProperty(context, name, { value, writable: true, configurable: true, enumerable: true });
+    }
+    shareGlobals(context, shared);
+  };
+  prepare(server.context);
+  server.on('reset', prepare); // `.clear` builds a new context
+  // The REPL copies globals once, at session start; refresh before every line so the app's later changes show.
+  server.prependListener('line', () => shareGlobals(server.context, shared));
+
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    sessions.delete(end);
+    server.close();
+    feed(null);
+    // Give the goodbye output a moment to drain, but never wait on a client that stopped reading.
+    const timer = setTimeout(() => socket.destroy(), 1000).unref();
+    socket.once('close', () => clearTimeout(timer));
+    socket.end(() => socket.destroy());
+  };
+  // 'close' rather than 'exit': the REPL delays 'exit' until a pending top-level await settles, which may be never.
+  server.on('close', end);
+  socket.on('close', end);
+  socket.on('end', end);
+  socket.on('error', (err) => {
+    debug('console client error: %O', err);
+    end();
+  });
+  let inputEnded = false;
+  const feed = (text: string | null): void => {
+    if (!inputEnded) input.push(text);
+    inputEnded ||= text === null;
+  };
+  socket.on('data', (chunk: Buffer) => {
+    // Cut after every byte that may carry Ctrl-C or Ctrl-D, so each event applies to exactly the input typed before it.
+    let start = 0;
+    for (let i = 0; i < chunk.length && !ended; i++) {
+      if (i < chunk.length - 1 && !SIGNAL_BYTES.has(chunk[i])) continue;
+      const { data, events, reply } = decode(chunk.subarray(start, i + 1));
+      start = i + 1;
+      if (reply.length > 0) socket.write(reply);
+      for (const item of split(data)) {
+        if ('line' in item) feed(`${item.line}\n`);
+        else output.write(`input line too long (${item.tooLong} bytes), ignored\n`);
+      }
+      if (events.includes('interrupt')) {
+        split = createLineSplitter();
+        server.clearBufferedCommand();
+        output.write('\n');
+        server.displayPrompt();
+      }
+      // Ending the input lets the REPL finish the lines already given to it before it closes.
+      if (events.includes('eof')) feed(null);
+    }
+  });
+  return end;
+}
+// The default writer lets an exception from inspecting a value (a throwing getter) escape the REPL's line handler.
+function showValue(value: unknown): string {
+  try {
+    return inspect(value, { showProxy: true, colors: false });
+  } catch (err) {
+    let why = 'inspecting it threw';
+    try {
+      why = String(err);
+    } catch {
+      // even the error cannot be turned into text
+    }
+    return `[value cannot be shown: ${why}]`;
+  }
+}
+
+/** Makes the app's own globals live in a console context: reads follow the app, writes stay in the console. */
+function shareGlobals(context: vm.Context, shared: Set<string>): void {
+  builtins ??= new Set(vm.runInNewContext('Object.getOwnPropertyNames(globalThis)') as string[]);
+  const app = globalThis as Record<string, unknown>;
+  for (const name of shared) {
+    if (!Object.prototype.hasOwnProperty.call(app, name)) {
+      shared.delete(name);
+      delete context[name];
+    }
+  }
+  for (const name of Object.getOwnPropertyNames(app)) {
+    if (builtins.has(name) || shared.has(name)) continue;
+    const mine = Object.getOwnPropertyDescriptor(context, name);
+    const theirs = Object.getOwnPropertyDescriptor(app, name)!;
+    // Names the REPL set up itself (console, global, locals...) differ from the app's and are left alone;
+    // data the REPL copied by value would go stale when the app reassigns it, so it becomes live too.
+    if (mine && !('value' in mine && 'value' in theirs && mine.value === theirs.value)) continue;
+    shared.add(name);
+    Object.defineProperty(context, name, {
+      configurable: true,
+      enumerable: theirs.enumerable,
+      get: () => app[name],
+      set(value: unknown) {
+        shared.delete(name);
+        Object.defineProperty(context, name, { value, writable: true, configurable: true, enumerable: true });
+      },
+    });
+  }
+}
