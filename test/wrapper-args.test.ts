@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRunArgs, USAGE, type ParsedRun } from '../src/wrapper/args';
+
+// Inherited values the flags must override, and NODE_OPTIONS the wrapper must leave alone.
+const ENV: NodeJS.ProcessEnv = { NODE_OPTIONS: '--max-old-space-size=128', MONITOR_PORT: '1111', HOME: '/home/u' };
+
+const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}): ParsedRun => ({
+  kind: 'run',
+  script,
+  args,
+  env: { ...ENV, ...env },
+});
+const fail = (message: string, showUsage?: true): ParsedRun => ({
+  kind: 'error',
+  message: `aiomon-run: ${message}`,
+  exitCode: 2,
+  ...(showUsage && { showUsage }),
+});
+
+const rows: Array<[string[], ParsedRun]> = [
+  [['app.js'], run('app.js', [])],
+  [['app.js', 'a', 'b'], run('app.js', ['a', 'b'])],
+  // Flags after the script belong to the script, even the wrapper's own names.
+  [['app.js', '--port', '9', '--no-console', '-h', '--version'], run('app.js', ['--port', '9', '--no-console', '-h', '--version'])],
+  [['app.js', '--', 'x'], run('app.js', ['--', 'x'])],
+  [['--', 'app.js', '--port', '9'], run('app.js', ['--port', '9'])],
+  [['--port', '9', '--', 'app.js'], run('app.js', [], { MONITOR_PORT: '9' })],
+  // Numbers and odd strings reach the script as typed.
+  [['app.mjs', '5', '0x10', 'a.b=1', ' spaced ', '"q"', ''], run('app.mjs', ['5', '0x10', 'a.b=1', ' spaced ', '"q"', ''])],
+  [
+    ['--host', '0.0.0.0', '--port', '0', '--console-port=50200', 'app.cjs'],
+    run('app.cjs', [], { MONITOR_HOST: '0.0.0.0', MONITOR_PORT: '0', CONSOLE_PORT: '50200' }),
+  ],
+  [['--port', '08', 'app.js'], run('app.js', [], { MONITOR_PORT: '8' })],
+  [['--port', '1', '--port', '2', 'app.js'], run('app.js', [], { MONITOR_PORT: '2' })],
+  [['--no-console', 'app.js'], run('app.js', [], { CONSOLE_ENABLED: '0' })],
+  [['--port', 'abc', 'app.js'], fail('--port must be a port number from 0 to 65535, got "abc"')],
+  [['--port', '65536', 'app.js'], fail('--port must be a port number from 0 to 65535, got "65536"')],
+  [['--console-port', '-1', 'app.js'], fail('--console-port must be a port number from 0 to 65535, got "-1"')],
+  [['--port', '1.5', 'app.js'], fail('--port must be a port number from 0 to 65535, got "1.5"')],
+  [['--port'], fail('--port must be a port number from 0 to 65535, got ""')],
+  [['--host', '', 'app.js'], fail('--host must be an address such as 127.0.0.1, got ""')],
+  [['--foo', 'app.js'], fail('unknown option --foo; see aiomon-run --help (Node.js flags go in NODE_OPTIONS)')],
+  [['-x', 'app.js'], fail('unknown option -x; see aiomon-run --help (Node.js flags go in NODE_OPTIONS)')],
+  [['--console', 'app.js'], fail('unknown option --console; see aiomon-run --help (Node.js flags go in NODE_OPTIONS)')],
+  [['--inspect=9229', 'app.js'], fail('unknown option --inspect; see aiomon-run --help (Node.js flags go in NODE_OPTIONS)')],
+  [[], fail('missing the script to run', true)],
+  [['--port', '9'], fail('missing the script to run', true)],
+  [['--'], fail('missing the script to run', true)],
+  [['--help'], { kind: 'help' }],
+  [['-h', 'app.js'], { kind: 'help' }],
+  [['--port', 'abc', '--help'], { kind: 'help' }],
+  [['--version'], { kind: 'version' }],
+];
+
+for (const [argv, expected] of rows) {
+  test(`parseRunArgs ${JSON.stringify(argv)}`, () => {
+    assert.deepEqual(parseRunArgs(argv, ENV), expected);
+  });
+}
+
+test('parseRunArgs does not modify the environment it is given', () => {
+  const env = { ...ENV };
+  parseRunArgs(['--port', '5', '--no-console', 'app.js'], env);
+  assert.deepEqual(env, ENV);
+});
+
+test('USAGE names every wrapper flag', () => {
+  for (const flag of ['--host', '--port', '--console-port', '--no-console', '--help', '--version']) {
+    assert.match(USAGE, new RegExp(`${flag}\\b`), flag);
+  }
+});
