@@ -204,6 +204,14 @@ test('.exit and Ctrl-D end the session and leave nothing behind', async (t) => {
   assert.equal(app.child.exitCode, null);
 });
 
+test('a client that stops sending still gets the answers, awaited ones too', async (t) => {
+  const app = await startApp(t);
+  const c = await connect(app.port);
+  c.socket.end('1 + 1\nawait new Promise(r => setTimeout(() => r(5), 50))\n');
+  await waitClosed(c.closed);
+  assert.equal(c.output.all.slice(c.output.all.indexOf(PROMPT)), `${PROMPT}2${PROMPT}5${PROMPT}`);
+});
+
 test('telnet negotiation is refused and Ctrl-C clears the pending input', async (t) => {
   const app = await startApp(t);
   const c = await connect(app.port);

@@ -22,6 +22,9 @@ export interface ConsoleOptions { host: string; port: number; locals: Record<str
 // Names every fresh vm context already has; the app's versions of these must not replace the context's own.
 let builtins: Set<string> | undefined;
 
+// How long a session whose input ended waits for a pending await before it hangs up anyway.
+const EXIT_GRACE_MS = 10_000;
+
 // Raw Ctrl-C / Ctrl-D and the telnet EOF / IP commands.
 const SIGNAL_BYTES = new Set([3, 4, 236, 244]);
 
@@ -35,13 +38,15 @@ const LISTEN_HINTS: Record<string, string> = {
 /** Starts the REPL server; rejects with a one-line Error if it cannot listen (e.g. `cannot listen for the console on 127.0.0.1:50102: address already in use; choose another port (0 picks a free one)`). */
 export function listenConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   const sessions = new Set<() => void>();
-  const server = net.createServer((socket) => {
+  // Half-open, so `printf '1+1\n' | nc -N` still gets its answers after the client stops sending.
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     try {
       sessions.add(startSession(socket, options, sessions));
     } catch (err) {
+      // e.g. the app set its own uncaught-exception capture callback, which the REPL's `domain` refuses to share
       debug('cannot start a console session: %O', err);
       socket.on('error', () => {});
-      socket.destroy();
+      socket.end(toCrlf(`cannot start a console session: ${String(err).split('\n')[0]}\n`));
     }
   });
   server.unref();
@@ -78,6 +83,12 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   let split = createLineSplitter();
   // A plain Readable rather than a PassThrough: an exception thrown from the REPL's line handler would leave a Transform stuck for good.
   const input = new Readable({ read() {} });
+  // Ending the input lets the REPL finish the lines already given to it before it closes.
+  let inputEnded = false;
+  const feed = (text: string | null): void => {
+    if (!inputEnded) input.push(text);
+    inputEnded ||= text === null;
+  };
   const output = new Writable({
     decodeStrings: false,
     write(chunk: Buffer | string, _encoding, callback) {
@@ -85,15 +96,13 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
       callback();
     },
   });
-  const names = ['monitor', ...Object.keys(options.locals)];
+  const names = new Set(['monitor', ...Object.keys(options.locals)]);
   output.write(`Node.js ${process.version} console in process ${process.pid} (main thread). ` +
-    `Top-level await works. Names: ${names.join(', ')}. Leave with .exit or Ctrl-D.\n`);
-  const server = repl.start({
-    input, output, terminal: false, useColors: false, useGlobal: false, prompt: '> ', writer: showValue,
-  });
-  let shared = new Set<string>();
+    `Top-level await works. Names: ${[...names].join(', ')}. Leave with .exit or Ctrl-D.\n`);
+  const server = repl.start({ input, output, terminal: false, useColors: false, useGlobal: false, prompt: '> ', writer: showValue });
+  let shared: Shared = new Map();
   const prepare = (context: vm.Context): void => {
-    shared = new Set();
+    shared = new Map();
     for (const [name, value] of Object.entries({ ...options.locals, monitor: options.monitor })) {
       Object.defineProperty(context, name, { value, writable: true, configurable: true, enumerable: true });
     }
@@ -102,7 +111,10 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   prepare(server.context);
   server.on('reset', prepare); // `.clear` builds a new context
   // The REPL copies globals once, at session start; refresh before every line so the app's later changes show.
-  server.prependListener('line', () => shareGlobals(server.context, shared));
+  // Thrown from here an error would escape the REPL's domain and crash the app, hence the catch.
+  server.prependListener('line', () => {
+    try { shareGlobals(server.context, shared); } catch (err) { debug('cannot share the app globals: %O', err); }
+  });
 
   let ended = false;
   const end = (): void => {
@@ -116,19 +128,13 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
     socket.once('close', () => clearTimeout(timer));
     socket.end(() => socket.destroy());
   };
-  // 'close' rather than 'exit': the REPL delays 'exit' until a pending top-level await settles, which may be never.
-  server.on('close', end);
+  // The REPL delays 'exit' until a pending top-level await settles, so piped input (`echo 'await f()' | nc -N`)
+  // gets its answer; but that may be never, so `.exit` ends at once and end of input waits only a while.
+  server.on('exit', end);
+  server.on('close', () => (inputEnded ? setTimeout(end, EXIT_GRACE_MS).unref() : end()));
   socket.on('close', end);
-  socket.on('end', end);
-  socket.on('error', (err) => {
-    debug('console client error: %O', err);
-    end();
-  });
-  let inputEnded = false;
-  const feed = (text: string | null): void => {
-    if (!inputEnded) input.push(text);
-    inputEnded ||= text === null;
-  };
+  socket.on('end', () => feed(null));
+  socket.on('error', (err) => { debug('console client error: %O', err); end(); });
   socket.on('data', (chunk: Buffer) => {
     // Cut after every byte that may carry Ctrl-C or Ctrl-D, so each event applies to exactly the input typed before it.
     let start = 0;
@@ -147,36 +153,34 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
         output.write('\n');
         server.displayPrompt();
       }
-      // Ending the input lets the REPL finish the lines already given to it before it closes.
       if (events.includes('eof')) feed(null);
     }
   });
   return end;
 }
+
 // The default writer lets an exception from inspecting a value (a throwing getter) escape the REPL's line handler.
 function showValue(value: unknown): string {
   try {
     return inspect(value, { showProxy: true, colors: false });
   } catch (err) {
     let why = 'inspecting it threw';
-    try {
-      why = String(err);
-    } catch {
-      // even the error cannot be turned into text
-    }
+    try { why = String(err); } catch { /* nor can the error be shown */ }
     return `[value cannot be shown: ${why}]`;
   }
 }
 
+// Per context: the app globals made live, each with its getter, to recognise the ones still ours.
+type Shared = Map<string, () => unknown>;
+
 /** Makes the app's own globals live in a console context: reads follow the app, writes stay in the console. */
-function shareGlobals(context: vm.Context, shared: Set<string>): void {
+function shareGlobals(context: vm.Context, shared: Shared): void {
   builtins ??= new Set(vm.runInNewContext('Object.getOwnPropertyNames(globalThis)') as string[]);
   const app = globalThis as Record<string, unknown>;
-  for (const name of shared) {
-    if (!Object.prototype.hasOwnProperty.call(app, name)) {
-      shared.delete(name);
-      delete context[name];
-    }
+  for (const [name, get] of shared) {
+    if (Object.prototype.hasOwnProperty.call(app, name)) continue;
+    shared.delete(name);
+    if (Object.getOwnPropertyDescriptor(context, name)?.get === get) delete context[name];
   }
   for (const name of Object.getOwnPropertyNames(app)) {
     if (builtins.has(name) || shared.has(name)) continue;
@@ -184,12 +188,13 @@ function shareGlobals(context: vm.Context, shared: Set<string>): void {
     const theirs = Object.getOwnPropertyDescriptor(app, name)!;
     // Names the REPL set up itself (console, global, locals...) differ from the app's and are left alone;
     // data the REPL copied by value would go stale when the app reassigns it, so it becomes live too.
-    if (mine && !('value' in mine && 'value' in theirs && mine.value === theirs.value)) continue;
-    shared.add(name);
+    if (mine && !(mine.configurable && 'value' in mine && 'value' in theirs && mine.value === theirs.value)) continue;
+    const get = (): unknown => app[name];
+    shared.set(name, get);
     Object.defineProperty(context, name, {
       configurable: true,
       enumerable: theirs.enumerable,
-      get: () => app[name],
+      get,
       set(value: unknown) {
         shared.delete(name);
         Object.defineProperty(context, name, { value, writable: true, configurable: true, enumerable: true });
