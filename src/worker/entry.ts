@@ -3,7 +3,7 @@ import createDebug from 'debug';
 import type { FromWorker, ToWorker, WorkerSetup } from '../protocol/threads';
 import { connectMainInspector } from './inspector';
 import { linkMainThread } from './main-thread';
-import { listenMonitor } from './server';
+import { listenMonitor, type MonitorServer } from './server';
 
 const debug = createDebug('aiomonitor:worker');
 const setup = workerData as WorkerSetup;
@@ -16,16 +16,20 @@ function stop(): void {
   link.close();
 }
 
+let server: MonitorServer | undefined;
+// The main thread always says when to stop, even after a failed start, so that its 'failed' message
+// cannot be overtaken by this thread's exit.
+link.on('message', (message: ToWorker) => {
+  if (message.type === 'close') void (server?.close() ?? Promise.resolve()).then(stop);
+});
+
 listenMonitor(setup.host, setup.port, { main, console: setup.console }).then(
-  (server) => {
-    link.postMessage({ type: 'listening', port: server.port } satisfies FromWorker);
-    link.on('message', (message: ToWorker) => {
-      if (message.type === 'close') void server.close().then(stop);
-    });
+  (listening) => {
+    server = listening;
+    link.postMessage({ type: 'listening', port: listening.port } satisfies FromWorker);
   },
   (error: Error) => {
     debug('cannot start: %s', error.message);
     link.postMessage({ type: 'failed', message: error.message } satisfies FromWorker);
-    stop();
   },
 );

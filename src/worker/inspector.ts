@@ -15,6 +15,8 @@ export type ScriptUrls = Map<string, string>;
 export interface MainInspector {
   /** Sends one protocol command; rejects with MainThreadBusyError past the deadline. */
   post<T = any>(method: string, params?: object, timeoutMs?: number): Promise<T>;
+  /** Keeps one session connected while `work` runs, so that object IDs stay valid from one request to the next. */
+  hold<T>(work: () => Promise<T>): Promise<T>;
   /** Runs `work` with the Debugger domain enabled and the URLs of all scripts, one caller at a time. */
   withDebugger<T>(work: (scripts: ScriptUrls) => Promise<T>, timeoutMs: number): Promise<T>;
   /** Resolves with the next `Debugger.paused` event's params, or null after `timeoutMs`. */
@@ -31,72 +33,103 @@ export interface PausedEvent {
 /** The default deadline for any request to the main thread. */
 export const MAIN_DEADLINE_MS = 2000;
 
-/** Connects to the main thread's inspector. */
+/**
+ * Reaches the main thread's inspector. The session is connected only while a request is in flight:
+ * a session left connected makes `process.exit()` print "Waiting for the debugger to disconnect...".
+ */
 export function connectMainInspector(): MainInspector {
-  const session = new inspector.Session();
-  session.connectToMainThread();
+  let session: inspector.Session | undefined;
+  let users = 0;
   let queue: Promise<unknown> = Promise.resolve();
-
-  // A pause that arrives when nobody waits for it (a capture that gave up while the main thread sat in
-  // native code) must never leave the app frozen.
-  session.on('Debugger.paused', () => {
-    if (!waitingForPause) post('Debugger.resume').catch(() => {});
-  });
   let waitingForPause = false;
 
+  function acquire(): inspector.Session {
+    users++;
+    if (!session) {
+      session = new inspector.Session();
+      session.connectToMainThread();
+      // A pause nobody waits for must never leave the app frozen.
+      session.on('Debugger.paused', () => {
+        if (!waitingForPause) post('Debugger.resume').catch(() => {});
+      });
+    }
+    return session;
+  }
+
+  function release(): void {
+    if (--users === 0) {
+      session?.disconnect();
+      session = undefined;
+    }
+  }
+
+  async function hold<T>(work: (current: inspector.Session) => Promise<T>): Promise<T> {
+    const current = acquire();
+    try {
+      return await work(current);
+    } finally {
+      release();
+    }
+  }
+
   function post<T>(method: string, params: object = {}, timeoutMs = MAIN_DEADLINE_MS): Promise<T> {
-    return new Promise((resolve, reject) => {
+    return hold((current) => new Promise<T>((resolve, reject) => {
       const started = Date.now();
       const timer = setTimeout(() => {
         reject(new MainThreadBusyError(`the main thread has not answered for ${Date.now() - started} ms`));
       }, timeoutMs);
-      session.post(method, params, (error, result) => {
+      current.post(method, params, (error, result) => {
         clearTimeout(timer);
         if (error) reject(error);
         else resolve(result as T);
       });
-    });
+    }));
   }
 
-  async function runWithDebugger<T>(work: (scripts: ScriptUrls) => Promise<T>, timeoutMs: number): Promise<T> {
-    const scripts: ScriptUrls = new Map();
-    const onScript = (message: { params: { scriptId: string; url: string } }): void => {
-      scripts.set(message.params.scriptId, message.params.url);
-    };
-    session.on('Debugger.scriptParsed', onScript);
-    try {
-      await post('Debugger.enable', {}, timeoutMs);
-      return await work(scripts);
-    } finally {
-      session.off('Debugger.scriptParsed', onScript);
-      // Left enabled, the Debugger domain makes Node print "Waiting for the debugger to disconnect" at exit.
-      post('Debugger.disable', {}, timeoutMs).catch((error) => debug('Debugger.disable: %s', error.message));
-    }
+  function runWithDebugger<T>(work: (scripts: ScriptUrls) => Promise<T>, timeoutMs: number): Promise<T> {
+    return hold(async (current) => {
+      const scripts: ScriptUrls = new Map();
+      const onScript = (message: { params: { scriptId: string; url: string } }): void => {
+        scripts.set(message.params.scriptId, message.params.url);
+      };
+      current.on('Debugger.scriptParsed', onScript);
+      try {
+        await post('Debugger.enable', {}, timeoutMs);
+        return await work(scripts);
+      } finally {
+        current.off('Debugger.scriptParsed', onScript);
+        post('Debugger.disable', {}, timeoutMs).catch((error) => debug('Debugger.disable: %s', error.message));
+      }
+    });
   }
 
   return {
     post,
+    hold: (work) => hold(() => work()),
     withDebugger(work, timeoutMs) {
       const result = queue.then(() => runWithDebugger(work, timeoutMs));
       queue = result.catch(() => {});
       return result;
     },
     nextPause(timeoutMs) {
+      const current = acquire();
       waitingForPause = true;
       return new Promise((resolve) => {
         const done = (event: PausedEvent | null): void => {
           clearTimeout(timer);
-          session.off('Debugger.paused', onPause);
+          current.off('Debugger.paused', onPause);
           waitingForPause = false;
+          release();
           resolve(event);
         };
         const onPause = (message: { params: PausedEvent }): void => done(message.params);
         const timer = setTimeout(() => done(null), timeoutMs);
-        session.on('Debugger.paused', onPause);
+        current.on('Debugger.paused', onPause);
       });
     },
     close() {
-      session.disconnect();
+      session?.disconnect();
+      session = undefined;
     },
   };
 }

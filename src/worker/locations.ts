@@ -39,6 +39,7 @@ export async function functionLocations(main: MainThread, id: number): Promise<s
       return locations;
     }, MAIN_DEADLINE_MS);
   } finally {
+    // Harmless when the session already closed: a disconnect releases every object anyway.
     inspector.post('Runtime.releaseObjectGroup', { objectGroup: GROUP }).catch(() => {});
   }
 }

@@ -18,12 +18,14 @@ async function properties(inspector: MainInspector, objectId: string): Promise<{
  * timers since Node 11. Returns false, and ps shows no timers, if a Node version ever moves them.
  */
 export async function adoptTimerLists(inspector: MainInspector): Promise<boolean> {
-  try {
-    return await findAndAdopt(inspector);
-  } finally {
-    // The hook now holds the lists itself; the inspector's handles to them can go.
-    inspector.post('Runtime.releaseObjectGroup', { objectGroup: GROUP }).catch(() => {});
-  }
+  return inspector.hold(async () => {
+    try {
+      return await findAndAdopt(inspector);
+    } finally {
+      // The hook now holds the lists itself; the inspector's handles to them can go.
+      await inspector.post('Runtime.releaseObjectGroup', { objectGroup: GROUP }).catch(() => {});
+    }
+  });
 }
 
 async function findAndAdopt(inspector: MainInspector): Promise<boolean> {
