@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLineSplitter } from '../src/protocol/lines';
-import { createTelnetDecoder, toCrlf } from '../src/protocol/telnet';
+import { createTelnetDecoder, toCrlf, type Decoded } from '../src/protocol/telnet';
 
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
+const dataOf = (decoded: Decoded): Buffer => Buffer.concat(decoded.parts.filter((part): part is Buffer => Buffer.isBuffer(part)));
+const eventsOf = (decoded: Decoded): string[] => decoded.parts.filter((part) => typeof part === 'string');
 
 test('the telnet decoder strips negotiation and refuses every option', () => {
   const rows: [string, Buffer, string, number[], string[]][] = [
@@ -20,20 +22,25 @@ test('the telnet decoder strips negotiation and refuses every option', () => {
   ];
   for (const [name, input, data, reply, events] of rows) {
     const decoded = createTelnetDecoder()(input);
-    assert.equal(decoded.data.toString('latin1'), data, name);
+    assert.equal(dataOf(decoded).toString('latin1'), data, name);
     assert.deepEqual([...decoded.reply], reply, name);
-    assert.deepEqual(decoded.events, events, name);
+    assert.deepEqual(eventsOf(decoded), events, name);
   }
+});
+
+test('the telnet decoder keeps data and events in the order they came', () => {
+  const decoded = createTelnetDecoder()(Buffer.concat([Buffer.from('junk'), bytes(255, 244), Buffer.from('ps\r\n'), bytes(4)]));
+  assert.deepEqual(decoded.parts, [Buffer.from('junk'), 'interrupt', Buffer.from('ps\r\n'), 'eof']);
 });
 
 test('the telnet decoder keeps its state across chunks', () => {
   const decode = createTelnetDecoder();
-  assert.equal(decode(bytes(0x61, 255)).data.toString(), 'a');
+  assert.equal(dataOf(decode(bytes(0x61, 255))).toString(), 'a');
   const second = decode(bytes(253));
-  assert.equal(second.data.length, 0);
+  assert.equal(second.parts.length, 0);
   assert.deepEqual([...decode(bytes(1, 0x62)).reply], [255, 252, 1]);
-  assert.equal(decode(bytes(255, 250, 1, 2)).data.length, 0);
-  assert.equal(decode(bytes(3, 255, 240, 0x63)).data.toString(), 'c', 'bytes inside a subnegotiation are not data');
+  assert.equal(decode(bytes(255, 250, 1, 2)).parts.length, 0);
+  assert.equal(dataOf(decode(bytes(3, 255, 240, 0x63))).toString(), 'c', 'bytes inside a subnegotiation are not data');
 });
 
 test('the line splitter handles LF, CRLF, lone CR and lines split across chunks', () => {

@@ -54,7 +54,7 @@ export async function runLine(line: string, ctx: CommandContext): Promise<void> 
     else await cmd.run(ctx, input);
   } catch (error) {
     if (error instanceof UsageError) ctx.print(`✗ ${error.message}`);
-    else if (error instanceof MainThreadBusyError) ctx.print(`✗ ${error.message}: it is blocked, probably in native code; stacktrace tells more`);
+    else if (error instanceof MainThreadBusyError) ctx.print(`✗ ${error.message}; stacktrace shows what it is doing`);
     else {
       debug('%s failed: %O', name, error);
       ctx.print(`✗ ${name} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);

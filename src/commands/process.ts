@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { captureMainStack } from '../worker/stack';
+import { BLOCKED_AFTER_MS, captureMainStack } from '../worker/stack';
 import { command, UsageError } from './types';
 
 /** The canonical name of a signal typed as `SIGTERM`, `term` or `15`. */
@@ -31,12 +31,14 @@ export const stacktrace = command({
   description: "Print the main thread's current JavaScript stack, even while the event loop is blocked",
   async run(ctx) {
     const report = await captureMainStack(ctx.main);
-    if (report.state === 'idle') {
+    if (report.state === 'idle' && report.stalledMs <= BLOCKED_AFTER_MS) {
       ctx.print(`The event loop is idle, waiting for events (last turn ${report.stalledMs} ms ago).`);
+    } else if (report.state === 'idle') {
+      ctx.print(`The main thread is running no JavaScript, but its event loop last turned ${report.stalledMs} ms ago: it was probably in native code that has just returned.`);
     } else if (report.state === 'native') {
       ctx.print(`The main thread has been busy for ${report.stalledMs} ms inside native code (a synchronous fs, crypto, zlib or child_process call, or an addon), where no JavaScript stack can be read; try again when it returns.`);
     } else {
-      const blocked = report.stalledMs > 150 ? `blocked for ${report.stalledMs} ms` : 'running';
+      const blocked = report.stalledMs > BLOCKED_AFTER_MS ? `blocked for ${report.stalledMs} ms` : 'running';
       ctx.print(`Main thread (pid ${process.pid}) ${blocked}, most recent call first:`);
       for (const frame of report.frames) {
         ctx.print(`    at ${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`);

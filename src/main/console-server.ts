@@ -25,8 +25,6 @@ let builtins: Set<string> | undefined;
 // How long a session whose input ended waits for a pending await before it hangs up anyway.
 const EXIT_GRACE_MS = 10_000;
 
-// Raw Ctrl-C / Ctrl-D and the telnet EOF / IP commands.
-const SIGNAL_BYTES = new Set([3, 4, 236, 244]);
 
 const LISTEN_HINTS: Record<string, string> = {
   EADDRINUSE: 'address already in use; choose another port (0 picks a free one)',
@@ -136,24 +134,23 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   socket.on('end', () => feed(null));
   socket.on('error', (err) => { debug('console client error: %O', err); end(); });
   socket.on('data', (chunk: Buffer) => {
-    // Cut after every byte that may carry Ctrl-C or Ctrl-D, so each event applies to exactly the input typed before it.
-    let start = 0;
-    for (let i = 0; i < chunk.length && !ended; i++) {
-      if (i < chunk.length - 1 && !SIGNAL_BYTES.has(chunk[i])) continue;
-      const { data, events, reply } = decode(chunk.subarray(start, i + 1));
-      start = i + 1;
-      if (reply.length > 0) socket.write(reply);
-      for (const item of split(data)) {
-        if ('line' in item) feed(`${item.line}\n`);
-        else output.write(`input line too long (${item.tooLong} bytes), ignored\n`);
-      }
-      if (events.includes('interrupt')) {
+    const { parts, reply } = decode(chunk);
+    if (reply.length > 0) socket.write(reply);
+    for (const part of parts) {
+      if (ended) return;
+      if (part === 'interrupt') {
         split = createLineSplitter();
         server.clearBufferedCommand();
         output.write('\n');
         server.displayPrompt();
+      } else if (part === 'eof') {
+        feed(null);
+      } else {
+        for (const item of split(part)) {
+          if ('line' in item) feed(`${item.line}\n`);
+          else output.write(`input line too long (${item.tooLong} bytes), ignored\n`);
+        }
       }
-      if (events.includes('eof')) feed(null);
     }
   });
   return end;

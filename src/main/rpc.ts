@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import createDebug from 'debug';
-import type { FromWorker, MainOperation, ToWorker } from '../protocol/threads';
+import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../protocol/threads';
 import { cancelTask } from './cancel';
 import type { InspectHook } from './inspect-hook';
 
@@ -23,6 +23,10 @@ export function serveCalls(link: MessagePort, hook: InspectHook, onStatus: (mess
   link.on('message', async (message: FromWorker) => {
     if (message.type !== 'call') return onStatus(message);
     let reply: ToWorker;
+    if (sharedNow() > message.deadline) {
+      link.postMessage({ type: 'reply', id: message.id, ok: false, message: 'expired', expired: true } satisfies ToWorker);
+      return;
+    }
     try {
       const value = await table[message.op](...message.args);
       reply = { type: 'reply', id: message.id, ok: true, value };

@@ -37,8 +37,10 @@ function idOf(object: object): number {
   if (id === undefined) {
     id = nextId++;
     ids.set(object, id);
-    byId.set(id, new WeakRef(object));
   }
+  // A task may drop out of a listing for a while (an interval is off its list while its callback runs):
+  // when it comes back, its ID must lead to it again.
+  if (!byId.has(id)) byId.set(id, new WeakRef(object));
   return id;
 }
 
@@ -80,9 +82,11 @@ function describeHandle(handle: AnyHandle, pipes: Map<object, string>): Omit<Tas
     const count = (handle as AnyHandle)._connections ?? 0;
     return { type: 'server', ref: true, summary: `${where}, ${count} connection${count === 1 ? '' : 's'}` };
   }
-  if (handle === process.stdin || handle === process.stdout || handle === process.stderr) {
-    const name = handle === process.stdin ? 'stdin' : handle === process.stdout ? 'stdout' : 'stderr';
-    return { type: 'stdio', ref: true, summary: `${name} (${handle.isTTY ? 'terminal' : 'pipe'})` };
+  // Node marks its stdout/stderr and gives its stdin fd 0; reading process.stdin instead would create that stream.
+  const { _isStdio: marked, fd, isTTY } = handle;
+  if ((marked === true || fd === 0) && handle instanceof net.Socket) {
+    const name = ['stdin', 'stdout', 'stderr'][fd] ?? `fd ${fd}`;
+    return { type: 'stdio', ref: true, summary: `${name} (${isTTY ? 'terminal' : 'pipe'})` };
   }
   if (handle instanceof net.Socket) {
     const socket = handle as net.Socket;

@@ -16,10 +16,11 @@ export type TelnetEvent = 'interrupt' | 'eof';
 
 /** What one chunk of client bytes amounts to. */
 export interface Decoded {
-  /** The plain data, with every telnet sequence and NUL padding removed. */
-  data: Buffer;
-  /** Ctrl-C / Ctrl-D, sent either as telnet commands or as raw control bytes. */
-  events: TelnetEvent[];
+  /**
+   * In the order they came: plain data (telnet sequences and NUL padding removed) and
+   * Ctrl-C / Ctrl-D, sent either as telnet commands or as raw control bytes.
+   */
+  parts: (Buffer | TelnetEvent)[];
   /** Bytes to send back: refusals of every option the client asks for. */
   reply: Buffer;
 }
@@ -35,15 +36,20 @@ export function createTelnetDecoder(): (chunk: Buffer) => Decoded {
   let state: State = 'data';
   let verb = 0;
   return (chunk) => {
-    const data: number[] = [];
+    let data: number[] = [];
     const reply: number[] = [];
-    const events: TelnetEvent[] = [];
+    const parts: Decoded['parts'] = [];
+    const event = (name: TelnetEvent): void => {
+      if (data.length) parts.push(Buffer.from(data));
+      data = [];
+      parts.push(name);
+    };
     for (const byte of chunk) {
       switch (state) {
         case 'data':
           if (byte === IAC) state = 'iac';
-          else if (byte === BYTE_CTRL_C) events.push('interrupt');
-          else if (byte === BYTE_CTRL_D) events.push('eof');
+          else if (byte === BYTE_CTRL_C) event('interrupt');
+          else if (byte === BYTE_CTRL_D) event('eof');
           else if (byte !== 0) data.push(byte);
           break;
         case 'iac':
@@ -51,8 +57,8 @@ export function createTelnetDecoder(): (chunk: Buffer) => Decoded {
           if (byte === IAC) data.push(IAC);
           else if (byte >= WILL && byte <= DONT) { verb = byte; state = 'option'; }
           else if (byte === SB) state = 'sub';
-          else if (byte === IP) events.push('interrupt');
-          else if (byte === EOF) events.push('eof');
+          else if (byte === IP) event('interrupt');
+          else if (byte === EOF) event('eof');
           break;
         case 'option':
           if (verb === DO) reply.push(IAC, WONT, byte);
@@ -67,7 +73,8 @@ export function createTelnetDecoder(): (chunk: Buffer) => Decoded {
           break;
       }
     }
-    return { data: Buffer.from(data), events, reply: Buffer.from(reply) };
+    if (data.length) parts.push(Buffer.from(data));
+    return { parts, reply: Buffer.from(reply) };
   };
 }
 

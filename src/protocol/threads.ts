@@ -30,10 +30,11 @@ export type MainOperation = 'cancel';
 export type FromWorker =
   | { type: 'listening'; port: number }
   | { type: 'failed'; message: string }
-  | { type: 'call'; id: number; op: MainOperation; args: unknown[] };
+  /** `deadline` is a sharedNow() time: past it the main thread must not run the call, since the caller gave up. */
+  | { type: 'call'; id: number; op: MainOperation; args: unknown[]; deadline: number };
 
 /** Main thread to monitor thread. */
 export type ToWorker =
   | { type: 'reply'; id: number; ok: true; value: unknown }
-  | { type: 'reply'; id: number; ok: false; message: string }
+  | { type: 'reply'; id: number; ok: false; message: string; expired?: true }
   | { type: 'close' };

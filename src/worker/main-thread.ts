@@ -3,6 +3,16 @@ import { HOOK_EXPRESSION, sharedNow, type FromWorker, type MainOperation, type T
 import { MAIN_DEADLINE_MS, MainThreadBusyError, type MainInspector } from './inspector';
 import { adoptTimerLists } from './timer-lists';
 
+const REFUSAL_GRACE_MS = 1000;
+
+/** Runs `work`, or rejects with MainThreadBusyError after the main thread's deadline. */
+function withDeadline<T>(work: () => Promise<T>, describe: () => string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new MainThreadBusyError(describe())), MAIN_DEADLINE_MS);
+    work().then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
 /** Everything the monitor thread can ask of the app's main thread. */
 export interface MainThread {
   /** Evaluates a read-only expression on the hook (`hook.list(false)`) and returns its value; runs even while the loop is stuck in JavaScript. */
@@ -18,7 +28,7 @@ export interface MainThread {
 /** Builds the monitor thread's link to the main thread. */
 export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayBuffer, port: MessagePort): MainThread {
   const beat = new Float64Array(heartbeat);
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; expire(): void }>();
   let nextCall = 1;
   let timersAdopted: Promise<boolean> | undefined;
 
@@ -27,6 +37,7 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
     const waiter = pending.get(message.id);
     pending.delete(message.id);
     if (message.ok) waiter?.resolve(message.value);
+    else if (message.expired) waiter?.expire();
     else waiter?.reject(new Error(message.message));
   });
 
@@ -35,25 +46,33 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
   return {
     inspector,
     stalledMs,
-    async query<T>(call: string): Promise<T> {
-      timersAdopted ??= adoptTimerLists(inspector).catch(() => (timersAdopted = undefined, false));
-      await timersAdopted;
-      const answer = await inspector.post('Runtime.evaluate', { expression: `${HOOK_EXPRESSION}.${call}`, returnByValue: true, silent: true });
-      if (answer.exceptionDetails) throw new Error(answer.exceptionDetails.exception?.description ?? answer.exceptionDetails.text);
-      return answer.result.value as T;
+    query<T>(call: string): Promise<T> {
+      // One deadline for the whole query, however many requests it takes.
+      return withDeadline(async () => {
+        timersAdopted ??= adoptTimerLists(inspector).catch(() => (timersAdopted = undefined, false));
+        await timersAdopted;
+        const answer = await inspector.post('Runtime.evaluate', { expression: `${HOOK_EXPRESSION}.${call}`, returnByValue: true, silent: true });
+        if (answer.exceptionDetails) throw new Error(answer.exceptionDetails.exception?.description ?? answer.exceptionDetails.text);
+        return answer.result.value as T;
+      }, () => `the main thread has not answered for ${MAIN_DEADLINE_MS} ms (its event loop last turned ${stalledMs()} ms ago)`);
     },
     call<T>(op: MainOperation, ...args: unknown[]): Promise<T> {
       const id = nextCall++;
       return new Promise<T>((resolve, reject) => {
+        // The main thread refuses the call once the deadline has passed; the grace lets its refusal arrive,
+        // so that "nothing was changed" is what really happened.
+        const deadline = sharedNow() + MAIN_DEADLINE_MS;
         const timer = setTimeout(() => {
           pending.delete(id);
-          reject(new MainThreadBusyError(`the main thread has been busy for ${stalledMs()} ms and did not run it`));
-        }, MAIN_DEADLINE_MS);
+          reject(busy());
+        }, MAIN_DEADLINE_MS + REFUSAL_GRACE_MS);
+        const busy = (): Error => new MainThreadBusyError(`the main thread has been busy for ${stalledMs()} ms, so ${op} was withdrawn and nothing was changed`);
         pending.set(id, {
           resolve: (value) => { clearTimeout(timer); resolve(value as T); },
           reject: (error) => { clearTimeout(timer); reject(error); },
+          expire: () => { clearTimeout(timer); reject(busy()); },
         });
-        port.postMessage({ type: 'call', id, op, args } satisfies FromWorker);
+        port.postMessage({ type: 'call', id, op, args, deadline } satisfies FromWorker);
       });
     },
   };

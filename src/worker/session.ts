@@ -12,6 +12,9 @@ const debug = createDebug('aiomonitor:session');
 /** The prompt, as in Python aiomonitor. */
 export const PROMPT = 'monitor >>> ';
 const CONSOLE_START_MS = 3000;
+// Markers in the input queue; no typed line can contain a NUL, the telnet decoder drops it.
+const EOF_LINE = '\0eof';
+const TOO_LONG = '\0too-long ';
 
 /** What every session shares. */
 export interface SessionEnvironment {
@@ -57,18 +60,18 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment): void 
   socket.on('end', () => { inputEnded = true; void pump(); });
   socket.on('data', (chunk: Buffer) => {
     if (upstream) { upstream.write(chunk); return; }
-    const { data, events, reply } = decode(chunk);
+    const { parts, reply } = decode(chunk);
     if (reply.length) socket.write(reply);
-    for (const item of split(data)) {
-      queue.push('line' in item ? item.line : `\0too-long ${item.tooLong}`);
-    }
-    for (const event of events) {
-      if (event === 'interrupt') {
+    for (const part of parts) {
+      if (part === 'interrupt') {
+        // Ctrl-C drops what was typed before it and not yet run, as in a shell.
         split = createLineSplitter();
         queue.length = 0;
         if (!running) write(`^C\n${PROMPT}`);
-      } else if (!running && queue.length === 0) {
-        ending = true;
+      } else if (part === 'eof') {
+        queue.push(EOF_LINE);
+      } else {
+        for (const item of split(part)) queue.push('line' in item ? item.line : `${TOO_LONG}${item.tooLong}`);
       }
     }
     void pump();
@@ -85,12 +88,14 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment): void 
     running = true;
     while (queue.length > 0 && !ending && !socket.destroyed) {
       const line = queue.shift()!;
-      if (line.startsWith('\0too-long ')) ctx.print(`✗ line too long (over ${MAX_LINE_BYTES / 1024} KiB); it was ignored`);
+      if (line === EOF_LINE) { ending = true; break; }
+      if (line.startsWith(TOO_LONG)) ctx.print(`✗ line too long (over ${MAX_LINE_BYTES / 1024} KiB); it was ignored`);
       else await runLine(line, ctx);
       if (!ending) write(PROMPT);
     }
     running = false;
-    if (ending || (inputEnded && queue.length === 0)) socket.end();
+    // Close fully once the output is out: a half-open socket would swallow what the client types next.
+    if (ending || (inputEnded && queue.length === 0)) socket.end(() => socket.destroy());
   }
 
   function openConsole(): Promise<void> {

@@ -18,7 +18,7 @@ export type StackReport =
   | { state: 'native'; stalledMs: number };
 
 /** A loop that has not turned for this long is blocked, not between two callbacks. */
-const BLOCKED_AFTER_MS = 150;
+export const BLOCKED_AFTER_MS = 150;
 /** How long an idle loop gets to run some JavaScript before it counts as idle. */
 const IDLE_WAIT_MS = 250;
 const OWN_CODE = path.resolve(__dirname, '..');
@@ -65,7 +65,8 @@ export async function captureMainStack(main: MainThread): Promise<StackReport> {
       } finally {
         await inspector.post('Debugger.resume');
       }
-      if (!blocked && noAppCode(frames)) return { state: 'idle', stalledMs };
+      // Without app frames the pause landed between callbacks, not inside a blocker.
+      if (noAppCode(frames)) return { state: 'idle', stalledMs: main.stalledMs() };
       return { state: 'running', stalledMs: Math.max(stalledMs, main.stalledMs()), frames };
     }, MAIN_DEADLINE_MS);
   } catch (error) {
