@@ -209,3 +209,58 @@ describe('console and exit', () => {
     assert.equal(app.child.exitCode, null);
   });
 });
+
+describe('a main thread blocked in JavaScript', () => {
+  test('a cancel that cannot run in time is withdrawn, and IDs still work after the block', async (t) => {
+    const app = await startApp(`
+      setInterval(function pollQueue() {}, 5000);
+      let stall = false;
+      globalThis.stallOnce = () => { stall = true; return 'armed'; };
+      setInterval(function crunchNumbers() {
+        if (!stall) return;
+        stall = false;
+        const until = Date.now() + 5000;
+        while (Date.now() < until);
+      }, 20);
+      console.log('ready');
+    `);
+    t.after(() => app.kill());
+    await app.waitForOutput('ready');
+    const client = await connect(app.port);
+    t.after(() => client.socket.destroy());
+    const before = await client.command('ps');
+    const poll = idOf(before, /pollQueue/);
+    const crunch = idOf(before, /crunchNumbers/);
+
+    const consoleClient = await connect(app.consolePort, '> ');
+    await consoleClient.command('stallOnce()', 'armed');
+    consoleClient.socket.destroy();
+    let stack = '';
+    for (let tries = 0; tries < 50 && !/blocked for[^]*crunchNumbers/.test(stack); tries++) stack = await client.command('st');
+    assert.match(stack, /at crunchNumbers/);
+
+    assert.match(await client.command('ps'), /pollQueue/, 'ps answers during the block');
+    assert.match(await client.command(`cancel ${poll}`), /✗ the main thread has been busy for \d+ ms, so cancel was withdrawn and nothing was changed/);
+    let after = '';
+    for (let tries = 0; tries < 100 && !/The event loop is idle/.test(after); tries++) after = await client.command('st');
+    assert.match(await client.command('ps'), new RegExp(`${poll}\\s+interval\\s+pollQueue`), 'the withdrawn cancel never ran');
+    assert.match(await client.command(`where ${crunch}`), new RegExp(`interval ${crunch}: crunchNumbers`));
+  });
+});
+
+describe('telnet control characters', () => {
+  test('Ctrl-C drops only what was typed before it, even within one packet', async (t) => {
+    const app = await startApp('setInterval(function pollQueue() {}, 5000); console.log("ready");');
+    t.after(() => app.kill());
+    await app.waitForOutput('ready');
+    const client = await connect(app.port);
+    t.after(() => client.socket.destroy());
+    const from = client.received().length;
+    client.send(Buffer.concat([Buffer.from('garbage'), Buffer.from([255, 244]), Buffer.from('ps\r\n')]));
+    const out = await client.until(/pollQueue[^]*monitor >>> $/, from);
+    assert.doesNotMatch(out, /garbage/);
+    client.send(Buffer.concat([Buffer.from('help\r\n'), Buffer.from([4])]));
+    await client.closed;
+    assert.match(client.received(), /Commands:/, 'the line before Ctrl-D still ran');
+  });
+});
