@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { connect, ROOT, startApp, waitFor, type App } from './helpers';
+import { connect, holdPort, ROOT, startApp, waitFor, type App } from './helpers';
 
 // The scripts load the compiled package the way an app would: by its CommonJS entry, or by URL from ESM.
 const INDEX = path.join(ROOT, 'dist', 'src', 'index.js');
@@ -27,22 +25,6 @@ async function report<T = any>(app: App, tag = 'RESULT'): Promise<T> {
   const failed = /^FAILED (.*)$/m.exec(app.stdout());
   if (failed) assert.fail(`the script failed: ${failed[1]}\nstderr: ${app.stderr()}`);
   return JSON.parse(pattern.exec(app.stdout())![1]) as T;
-}
-
-/** The script's exit, failing the test instead of hanging if it never comes. */
-async function exitOf(app: App): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let outcome: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  void app.exited.then((value) => { outcome = value; });
-  await waitFor(() => outcome !== undefined, () => `the script to exit; stdout: ${app.stdout()}\nstderr: ${app.stderr()}`);
-  return outcome!;
-}
-
-/** Holds a port for the duration of the test, as another app would. */
-async function holdPort(t: TestContext): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return (server.address() as net.AddressInfo).port;
 }
 
 // Script fragment: 'ok' when a fresh server can listen on the port, or the error code.
@@ -73,7 +55,7 @@ console.log('RESULT ' + JSON.stringify({
   const { kinds, ...constants } = await report(app);
   assert.deepEqual(constants, CONSTANTS);
   assert.deepEqual(kinds, ['function', 'function', 'function']);
-  assert.equal((await exitOf(app)).code, 0, app.stderr());
+  assert.equal((await app.waitForExit()).code, 0, app.stderr());
 });
 
 test('the default address constants and the API, through named ESM imports of the CommonJS build', async (t) => {
@@ -87,7 +69,7 @@ console.log('RESULT ' + JSON.stringify({
   const { kinds, ...constants } = await report(app);
   assert.deepEqual(constants, CONSTANTS);
   assert.deepEqual(kinds, ['function', 'function', 'function']);
-  assert.equal((await exitOf(app)).code, 0, app.stderr());
+  assert.equal((await app.waitForExit()).code, 0, app.stderr());
 });
 
 test('startMonitor returns a Monitor at once; ready gives real ports; the prompt and the console answer there', async (t) => {
@@ -152,7 +134,7 @@ test('close() returns a promise, is idempotent, frees both ports; start() then t
   assert.equal(result.start.threw, true, 'start() after close() throws');
   assert.equal(result.start.isError, true);
   assert.match(result.start.message, /closed/);
-  assert.equal((await exitOf(app)).code, 0, app.stderr());
+  assert.equal((await app.waitForExit()).code, 0, app.stderr());
 });
 
 test('Symbol.asyncDispose (what `await using` calls) closes the monitor at the end of the block', async (t) => {
@@ -178,7 +160,7 @@ test('Symbol.asyncDispose (what `await using` calls) closes the monitor at the e
 `);
   const result = await report(app);
   assert.deepEqual(result, { hasSymbol: true, hasMethod: true, closedInside: false, closedAfter: true, rebind: 'ok' });
-  assert.equal((await exitOf(app)).code, 0, app.stderr());
+  assert.equal((await app.waitForExit()).code, 0, app.stderr());
 });
 
 test('consoleEnabled: false makes ready resolve with consolePort null', async (t) => {
@@ -221,7 +203,7 @@ startMonitor(${options}).ready.then(
     assert.match(result.message, new RegExp(`\\b${taken}\\b`), 'the message names the port');
     assert.match(result.message, /already in use/);
     assert.doesNotMatch(result.message, /\n/, 'a one-line message');
-    const { code, signal } = await exitOf(app);
+    const { code, signal } = await app.waitForExit();
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, app.stderr());
   });
 }
@@ -240,7 +222,7 @@ const watch = setInterval(() => {
   setTimeout(() => console.log('still alive'), 500);
 }, 20);
 `);
-  const { code, signal } = await exitOf(app);
+  const { code, signal } = await app.waitForExit();
   assert.deepEqual({ code, signal }, { code: 0, signal: null }, `stderr: ${app.stderr()}`);
   assert.match(app.stdout(), /^SETTLED "rejected"$/m);
   assert.match(app.stdout(), /still alive/);
@@ -278,7 +260,7 @@ console.log('RESULT ' + JSON.stringify(results));
     assert.doesNotMatch(result.message, /\n/, `${label}: a one-line message`);
     assert.match(result.message, new RegExp(`(^|[^A-Za-z])${name}([^A-Za-z]|$)`), `${label}: the message names ${name}: ${result.message}`);
   });
-  assert.equal((await exitOf(app)).code, 0, app.stderr());
+  assert.equal((await app.waitForExit()).code, 0, app.stderr());
 });
 
 test('an app exits on its own when its work is done, with the monitor started and never closed', async (t) => {
@@ -292,7 +274,7 @@ monitor.ready.then((address) => {
 })${FAIL}
 `);
     await report(app);
-    const { code, signal } = await exitOf(app);
+    const { code, signal } = await app.waitForExit();
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, `stderr: ${app.stderr()}`);
     assert.match(app.stdout(), /work done/);
     assert.equal(app.stderr(), '');
@@ -303,7 +285,7 @@ monitor.ready.then((address) => {
 startMonitor({ port: 0, consolePort: 0 });
 console.log('work done');
 `);
-    const { code, signal } = await exitOf(app);
+    const { code, signal } = await app.waitForExit();
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, `stderr: ${app.stderr()}`);
     assert.match(app.stdout(), /work done/);
     assert.equal(app.stderr(), '');
@@ -324,7 +306,7 @@ monitor.ready.then((address) => {
     const client = await connect(address.port);
     t.after(() => client.socket.destroy());
     app.child.kill('SIGUSR2');
-    const { code, signal } = await exitOf(app);
+    const { code, signal } = await app.waitForExit();
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, `stderr: ${app.stderr()}`);
     assert.match(app.stdout(), /work done/);
   });
@@ -339,7 +321,7 @@ console.log('RESULT ' + JSON.stringify(address));
 await monitor.close();
 console.log('CLOSED ' + JSON.stringify(monitor.closed));
 `, 'app.mjs');
-  const { code, signal } = await exitOf(app);
+  const { code, signal } = await app.waitForExit();
   // Exit code 13 is Node's "unsettled top-level await": the process ran out of work while ready or close() was pending.
   assert.deepEqual({ code, signal }, { code: 0, signal: null },
     `exited with ${JSON.stringify({ code, signal })}; stdout: ${JSON.stringify(app.stdout())}; stderr: ${JSON.stringify(app.stderr())}`);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { connect, startApp, type App, type Client } from './helpers';
+import { once } from 'node:events';
+import net from 'node:net';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { connect, startApp, WAIT_MS, type App, type Client } from './helpers';
 
 // One app with one of each kind of task, shared by the read-only tests below.
 const APP = `
@@ -20,6 +22,16 @@ server.listen(0, '127.0.0.1', () => {
   client.on('connect', () => console.log('ready ' + server.address().port + ' ' + child.pid));
 });
 `;
+
+/** Starts an app that prints 'ready', connects to its monitor, and cleans both up after the test. */
+async function attach(t: TestContext, source: string): Promise<{ app: App; client: Client }> {
+  const app = await startApp(source);
+  t.after(() => app.kill());
+  await app.waitForOutput('ready');
+  const client = await connect(app.port);
+  t.after(() => client.socket.destroy());
+  return { app, client };
+}
 
 function idOf(listing: string, pattern: RegExp): string {
   const line = listing.split('\r\n').slice(2).find((row) => pattern.test(row));
@@ -130,12 +142,8 @@ describe('monitor commands', () => {
 
 describe('cancel', () => {
   test('clears a timer, closes a socket, kills a child process', async (t) => {
-    const app = await startApp(APP);
-    t.after(() => app.kill());
-    await app.waitForOutput('ready');
+    const { app, client } = await attach(t, APP);
     const childPid = Number(app.stdout().trim().split(' ')[2]);
-    const client = await connect(app.port);
-    t.after(() => client.socket.destroy());
 
     const listing = await client.command('ps');
     const timer = idOf(listing, /pollQueue/);
@@ -158,7 +166,7 @@ describe('cancel', () => {
 
 describe('stacktrace', () => {
   test('names the function that blocks the loop while it blocks, and says when the loop is idle', async (t) => {
-    const app = await startApp(`
+    const { app, client } = await attach(t, `
       function crunchNumbers(ms) {
         const until = Date.now() + ms;
         while (Date.now() < until);
@@ -167,10 +175,6 @@ describe('stacktrace', () => {
       setInterval(() => {}, 1000);
       console.log('ready');
     `);
-    t.after(() => app.kill());
-    await app.waitForOutput('ready');
-    const client = await connect(app.port);
-    t.after(() => client.socket.destroy());
     assert.match(await client.command('stacktrace'), /The event loop is idle/);
     const consoleClient = await connect(app.consolePort, '> ');
     await consoleClient.command('stallSoon()', 'Timeout');
@@ -184,11 +188,7 @@ describe('stacktrace', () => {
 
 describe('console and exit', () => {
   test('console switches to the REPL and .exit comes back to the prompt', async (t) => {
-    const app = await startApp('globalThis.appState = { hits: 7 }; setInterval(() => {}, 1000); console.log("ready");');
-    t.after(() => app.kill());
-    await app.waitForOutput('ready');
-    const client = await connect(app.port);
-    t.after(() => client.socket.destroy());
+    const { client } = await attach(t, 'globalThis.appState = { hits: 7 }; setInterval(() => {}, 1000); console.log("ready");');
     await client.command('console', '> ');
     assert.match(await client.command('appState.hits + 1', '> '), /8/);
     assert.match(await client.command('await new Promise((r) => setTimeout(() => r("later"), 20))', '> '), /'later'/);
@@ -197,22 +197,29 @@ describe('console and exit', () => {
   });
 
   test('exit ends the session and the app goes on', async (t) => {
-    const app = await startApp('setInterval(() => {}, 1000); console.log("ready");');
-    t.after(() => app.kill());
-    await app.waitForOutput('ready');
-    const client = await connect(app.port);
+    const { app, client } = await attach(t, 'setInterval(() => {}, 1000); console.log("ready");');
     client.send('exit\r\n');
     await client.closed;
-    const again = await connect(app.port);
-    again.send('q\r\n');
-    await again.closed;
     assert.equal(app.child.exitCode, null);
+  });
+
+  test('after q the server closes the connection fully, so typing more ends a client such as nc', { timeout: WAIT_MS }, async (t) => {
+    const { app } = await attach(t, 'setInterval(() => {}, 1000); console.log("ready");');
+    const raw = net.connect({ port: app.port, host: '127.0.0.1', allowHalfOpen: true });
+    raw.on('error', () => {});
+    raw.resume();
+    raw.write('q\r\n');
+    await once(raw, 'end');
+    // A half-open server would read on in silence; a closed one resets the connection at the next writes.
+    const typing = setInterval(() => raw.write('help\r\n'), 50);
+    t.after(() => { clearInterval(typing); raw.destroy(); });
+    await new Promise((resolve) => raw.on('close', resolve)); // 'error' (EPIPE, ECONNRESET) comes first
   });
 });
 
 describe('a main thread blocked in JavaScript', () => {
   test('a cancel that cannot run in time is withdrawn, and IDs still work after the block', async (t) => {
-    const app = await startApp(`
+    const { app, client } = await attach(t, `
       setInterval(function pollQueue() {}, 5000);
       let stall = false;
       globalThis.stallOnce = () => { stall = true; return 'armed'; };
@@ -224,10 +231,6 @@ describe('a main thread blocked in JavaScript', () => {
       }, 20);
       console.log('ready');
     `);
-    t.after(() => app.kill());
-    await app.waitForOutput('ready');
-    const client = await connect(app.port);
-    t.after(() => client.socket.destroy());
     const before = await client.command('ps');
     const poll = idOf(before, /pollQueue/);
     const crunch = idOf(before, /crunchNumbers/);
@@ -250,11 +253,7 @@ describe('a main thread blocked in JavaScript', () => {
 
 describe('telnet control characters', () => {
   test('Ctrl-C drops only what was typed before it, even within one packet', async (t) => {
-    const app = await startApp('setInterval(function pollQueue() {}, 5000); console.log("ready");');
-    t.after(() => app.kill());
-    await app.waitForOutput('ready');
-    const client = await connect(app.port);
-    t.after(() => client.socket.destroy());
+    const { client } = await attach(t, 'setInterval(function pollQueue() {}, 5000); console.log("ready");');
     const from = client.received().length;
     client.send(Buffer.concat([Buffer.from('garbage'), Buffer.from([255, 244]), Buffer.from('ps\r\n')]));
     const out = await client.until(/pollQueue[^]*monitor >>> $/, from);

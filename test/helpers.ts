@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 
 /** The repository root, from dist/test/. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -22,12 +23,26 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Holds a port for the duration of the test, as another app would. */
+export async function holdPort(t: TestContext): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as net.AddressInfo).port;
+}
+
 /** Writes a script into a fresh temporary directory and returns its path. */
 export function writeScript(source: string, name = 'app.js'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-test-'));
   const file = path.join(dir, name);
   fs.writeFileSync(file, source);
   return file;
+}
+
+/** How a child process ended. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** A running app under the monitor, with what it printed so far. */
@@ -40,7 +55,9 @@ export interface App {
   /** Resolves when stdout contains `text`. */
   waitForOutput(text: string): Promise<void>;
   /** Resolves with the exit code or signal. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
+  /** The exit, failing the test instead of hanging if it never comes. */
+  waitForExit(): Promise<Exit>;
   kill(): void;
 }
 
@@ -58,8 +75,9 @@ export async function startApp(source: string, options: { env?: NodeJS.ProcessEn
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
+  let outcome: Exit | undefined;
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('exit', (code, signal) => resolve(outcome = { code, signal }));
   });
   return {
     child,
@@ -69,6 +87,10 @@ export async function startApp(source: string, options: { env?: NodeJS.ProcessEn
     stderr: () => err,
     exited,
     kill: () => { child.kill('SIGKILL'); },
+    waitForExit: async () => {
+      await waitFor(() => outcome !== undefined, () => `the app to exit; stdout: ${out}\nstderr: ${err}`);
+      return outcome!;
+    },
     waitForOutput: (text) => waitFor(() => out.includes(text), () => `stdout to contain ${JSON.stringify(text)}; stdout: ${out}\nstderr: ${err}`),
   };
 }

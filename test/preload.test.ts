@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { connect, REGISTER, startApp, waitFor, type App } from './helpers';
-
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
+import { connect, holdPort, REGISTER, startApp, waitFor, type App } from './helpers';
 
 /** Starts an app under `-r aiomonitor/register` (or `nodeArgs`) and kills it when the test ends. */
 async function launch(t: TestContext, source: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; name?: string } = {}): Promise<App> {
@@ -16,22 +13,6 @@ async function launch(t: TestContext, source: string, options: { env?: NodeJS.Pr
   const app = await startApp(source, { ...options, env: { DEBUG: '', ...options.env } });
   t.after(() => app.kill());
   return app;
-}
-
-/** The app's exit, failing the test instead of hanging if it never comes. */
-async function exitOf(app: App): Promise<Exit> {
-  let outcome: Exit | undefined;
-  void app.exited.then((value) => { outcome = value; });
-  await waitFor(() => outcome !== undefined, () => `the app to exit; stdout: ${app.stdout()}\nstderr: ${app.stderr()}`);
-  return outcome!;
-}
-
-/** Holds a port for the duration of the test, as another app would. */
-async function holdPort(t: TestContext): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return (server.address() as net.AddressInfo).port;
 }
 
 /** A file the test creates to tell an app to go on: the app polls for it, so nothing depends on timing. */
@@ -84,7 +65,7 @@ const PLAIN_APP = `console.log('app ran'); process.exitCode = 4;`;
 
 test('without the monitor, the plain app exits 4 (the baseline for the bad-setting cases)', async (t) => {
   const app = await launch(t, PLAIN_APP, { nodeArgs: [] });
-  assert.deepEqual(await exitOf(app), { code: 4, signal: null });
+  assert.deepEqual(await app.waitForExit(), { code: 4, signal: null });
   assert.equal(app.stdout(), 'app ran\n');
   assert.equal(app.stderr(), '');
 });
@@ -92,7 +73,7 @@ test('without the monitor, the plain app exits 4 (the baseline for the bad-setti
 for (const [name, value] of BAD_ENV) {
   test(`${name}=${value}: one aiomonitor line on stderr naming it, and the app runs as without the monitor`, async (t) => {
     const app = await launch(t, PLAIN_APP, { env: { [name]: value } });
-    const exit = await exitOf(app);
+    const exit = await app.waitForExit();
     assert.equal(app.stdout(), 'app ran\n');
     assert.deepEqual(exit, { code: 4, signal: null }, `stderr: ${app.stderr()}`);
     const errors = lines(app.stderr());
@@ -109,7 +90,7 @@ test('monitor port already taken: one aiomonitor line naming the port, and the a
   await app.waitForOutput('app ran');
   await waitFor(() => /^aiomonitor:/m.test(app.stderr()), () => `an aiomonitor line on stderr; stderr: ${app.stderr()}`);
   fs.writeFileSync(flag, '');
-  const exit = await exitOf(app);
+  const exit = await app.waitForExit();
   assert.deepEqual(exit, { code: 0, signal: null }, `stderr: ${app.stderr()}`);
   assert.equal(app.stdout(), 'app ran\napp done\n');
   const errors = lines(app.stderr());
@@ -138,7 +119,7 @@ test('CONSOLE_ENABLED=0: the monitor works, the console port does not listen, an
 
 test('an app that ends by itself exits with its own code and prints nothing extra', async (t) => {
   const app = await launch(t, `setTimeout(() => { process.exitCode = 3; }, 50);`);
-  assert.deepEqual(await exitOf(app), { code: 3, signal: null }, `stderr: ${app.stderr()}`);
+  assert.deepEqual(await app.waitForExit(), { code: 3, signal: null }, `stderr: ${app.stderr()}`);
   assert.doesNotMatch(app.stderr(), /debugger/i);
   assert.equal(app.stderr(), '');
   assert.equal(app.stdout(), '');
@@ -151,7 +132,7 @@ test('an uncaught exception still kills the app with exit code 1 and its message
   const client = await connect(app.port);
   t.after(() => client.socket.destroy());
   fs.writeFileSync(flag, '');
-  assert.deepEqual(await exitOf(app), { code: 1, signal: null }, `stderr: ${app.stderr()}`);
+  assert.deepEqual(await app.waitForExit(), { code: 1, signal: null }, `stderr: ${app.stderr()}`);
   assert.match(app.stderr(), /boom from the app/);
 });
 
@@ -161,7 +142,7 @@ test('SIGTERM with no handler still kills the app by SIGTERM', async (t) => {
   const client = await connect(app.port);
   t.after(() => client.socket.destroy());
   fs.writeFileSync(flag, '');
-  assert.deepEqual(await exitOf(app), { code: null, signal: 'SIGTERM' }, `stderr: ${app.stderr()}`);
+  assert.deepEqual(await app.waitForExit(), { code: null, signal: 'SIGTERM' }, `stderr: ${app.stderr()}`);
 });
 
 test('ESM: node --import register app.mjs runs the monitor, and ps shows the app\'s interval by name', async (t) => {
