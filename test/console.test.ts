@@ -269,7 +269,7 @@ test('a port already in use is reported in one line', async () => {
   const { port } = blocker.address() as net.AddressInfo;
   try {
     await assert.rejects(listenConsole({ host: '127.0.0.1', port, locals: {}, monitor: {} }), {
-      message: `cannot listen for the console on 127.0.0.1:${port}: address already in use; choose another port (0 picks a free one)`,
+      message: `cannot listen for the console on 127.0.0.1:${port}: the port is already in use (another monitor, or another app); choose another port (0 picks a free one)`,
     });
   } finally {
     await new Promise((resolve) => blocker.close(resolve));

@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { Readable, Writable } from 'node:stream';
 import createDebug from 'debug';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
+import { listenFailure } from '../listen-error';
 import { createLineSplitter } from '../protocol/lines';
 
 const debug = createDebug('aiomonitor:console');
@@ -26,13 +27,6 @@ let builtins: Set<string> | undefined;
 const EXIT_GRACE_MS = 10_000;
 
 
-const LISTEN_HINTS: Record<string, string> = {
-  EADDRINUSE: 'address already in use; choose another port (0 picks a free one)',
-  EACCES: 'permission denied; choose a port above 1023 (0 picks a free one)',
-  EADDRNOTAVAIL: 'no such address on this machine; choose a local address such as 127.0.0.1',
-  ENOTFOUND: 'host name not found; choose a local address such as 127.0.0.1',
-};
-
 /** Starts the REPL server; rejects with a one-line Error if it cannot listen (e.g. `cannot listen for the console on 127.0.0.1:50102: address already in use; choose another port (0 picks a free one)`). */
 export function listenConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   const sessions = new Set<() => void>();
@@ -50,10 +44,8 @@ export function listenConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   server.unref();
   server.on('error', (err) => debug('console server error: %O', err));
   return new Promise((resolve, reject) => {
-    const where = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     const onError = (err: NodeJS.ErrnoException): void => {
-      const hint = LISTEN_HINTS[err.code ?? ''] ?? String(err.message).split('\n')[0];
-      reject(new Error(`cannot listen for the console on ${where}: ${hint}`));
+      reject(listenFailure('the console', options.host, options.port, err));
     };
     server.once('error', onError);
     server.listen(options.port, options.host, () => {

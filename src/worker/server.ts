@@ -1,5 +1,6 @@
 import net from 'node:net';
 import createDebug from 'debug';
+import { listenFailure } from '../listen-error';
 import { serveSession, type SessionEnvironment } from './session';
 
 const debug = createDebug('aiomonitor:worker');
@@ -9,19 +10,6 @@ export interface MonitorServer {
   port: number;
   /** Stops listening and ends every session. */
   close(): Promise<void>;
-}
-
-const REASONS: Record<string, string> = {
-  EADDRINUSE: 'the port is already in use (another monitor, or another app)',
-  EACCES: 'permission denied (ports below 1024 need privileges)',
-  EADDRNOTAVAIL: 'that address is not one of this machine',
-  ENOTFOUND: 'no such host',
-};
-
-/** The one-line reason a server could not listen, with what to do. */
-export function listenFailure(what: string, host: string, port: number, error: NodeJS.ErrnoException): Error {
-  const reason = REASONS[error.code ?? ''] ?? error.message;
-  return new Error(`cannot listen for ${what} on ${host}:${port}: ${reason}; choose another port (0 picks a free one)`);
 }
 
 /** Starts the command server in this (monitor) thread. */
