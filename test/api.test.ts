@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
+import { startMonitor, type Monitor } from '../src/index';
 import { connect, holdPort, ROOT, startApp, waitFor, type App } from './helpers';
 
 // The scripts load the compiled package the way an app would: by its CommonJS entry, or by URL from ESM.
@@ -328,4 +329,18 @@ console.log('CLOSED ' + JSON.stringify(monitor.closed));
   const address = await report(app);
   assert.ok(Number.isInteger(address.port) && address.port > 0, `monitor port ${address.port}`);
   assert.match(app.stdout(), /^CLOSED true$/m);
+});
+
+test('await using closes the monitor at the end of the block (compiled by TypeScript, run in this process)', async () => {
+  let seen: { closed: boolean; port: number } | undefined;
+  let monitor: Monitor | undefined;
+  {
+    await using scoped = startMonitor({ port: 0, consoleEnabled: false });
+    monitor = scoped;
+    seen = { closed: scoped.closed, port: (await scoped.ready).port };
+    const client = await connect(seen.port);
+    client.socket.destroy();
+  }
+  assert.equal(seen.closed, false);
+  assert.equal(monitor?.closed, true);
 });

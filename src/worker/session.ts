@@ -124,8 +124,11 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment): void 
         resolve();
       });
       upstream = link;
-      // Lines typed ahead of the console belong to it.
-      for (const line of queue.splice(0)) link.write(`${line}\n`);
+      // Lines typed ahead of the console belong to it, Ctrl-D included.
+      for (const line of queue.splice(0)) {
+        if (line === EOF_LINE) link.write(Buffer.from([4]));
+        else if (!line.startsWith(TOO_LONG)) link.write(`${line}\n`);
+      }
     });
   }
 }
