@@ -4,27 +4,46 @@ export const MONITOR_HOST = '127.0.0.1';
 export const MONITOR_PORT = 50101;
 /** Default TCP port of the REPL console. */
 export const CONSOLE_PORT = 50102;
+/** Default limit of open sessions per server. */
+export const MAX_SESSIONS = 16;
+/** Default idle time, in seconds, after which a silent session is closed. */
+export const IDLE_TIMEOUT = 600;
 
 /** What `startMonitor()` and `new Monitor()` accept. */
 export interface MonitorOptions {
-  /** Address to bind both servers to (default `127.0.0.1`). */
+  /** Address to bind both servers to (default `127.0.0.1`); a non-loopback address needs a token. */
   host?: string;
   /** Port of the command prompt; 0 picks a free one (default 50101). */
   port?: number;
   /** Port of the REPL console; 0 picks a free one (default 50102). */
   consolePort?: number;
+  /** Unix socket file for the command prompt, instead of TCP. */
+  path?: string;
+  /** Unix socket file for the console, instead of TCP. */
+  consolePath?: string;
   /** Whether the REPL console listens at all (default true). */
   consoleEnabled?: boolean;
+  /** A secret every session must send as its first line. */
+  token?: string;
+  /** Open sessions allowed per server (default 16); a newcomer past it is turned away. */
+  maxSessions?: number;
+  /** Seconds of silence after which a session is closed (default 600; 0 never). */
+  idleTimeout?: number;
   /** Names made available in every console session. */
   locals?: Record<string, unknown>;
 }
 
+/** Where a server listens: a TCP address or a Unix socket file. */
+export type Endpoint = { host: string; port: number } | { path: string };
+
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
-  host: string;
-  port: number;
-  consolePort: number;
-  consoleEnabled: boolean;
+  monitor: Endpoint;
+  /** null when the console is disabled. */
+  console: Endpoint | null;
+  token: string | null;
+  maxSessions: number;
+  idleTimeoutMs: number;
   locals: Record<string, unknown>;
 }
 
@@ -33,44 +52,68 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** How an endpoint reads in messages: `127.0.0.1:50101` or the socket file's path. */
+export function describeEndpoint(endpoint: Endpoint): string {
+  if ('path' in endpoint) return endpoint.path;
+  return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
+}
+
+/** Whether a host name or address only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const name = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(name);
+}
+
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
 
-function checkPort(value: unknown, name: string, fallback: number): number {
+function checkInteger(value: unknown, name: string, fallback: number, max: number, hint: string): number {
   if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65535) return value;
-  throw new ConfigError(`${name} must be a port number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(value)}`);
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max) return value;
+  throw new ConfigError(`${name} must be ${hint}, got ${JSON.stringify(value)}`);
 }
+
+function checkString(value: unknown, name: string, example: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  throw new ConfigError(`${name} must be a non-empty string such as ${example}, got ${JSON.stringify(value)}`);
+}
+
+const PORT_HINT = 'a port number from 0 to 65535 (0 picks a free port)';
 
 /** Applies defaults to API options and checks them; throws ConfigError on a bad value. */
 export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
-  const { host = MONITOR_HOST, consoleEnabled = true, locals = {} } = options;
-  if (typeof host !== 'string' || host.trim() === '') {
-    throw new ConfigError(`host must be a non-empty string such as "127.0.0.1", got ${JSON.stringify(host)}`);
-  }
+  const host = checkString(options.host, 'host', '"127.0.0.1"') ?? MONITOR_HOST;
+  const path = checkString(options.path, 'path', '"/run/app/monitor.sock"');
+  const consolePath = checkString(options.consolePath, 'consolePath', '"/run/app/console.sock"');
+  const token = checkString(options.token, 'token', 'a long random secret') ?? null;
+  const { consoleEnabled = true, locals = {} } = options;
   if (typeof consoleEnabled !== 'boolean') {
     throw new ConfigError(`consoleEnabled must be true or false, got ${JSON.stringify(consoleEnabled)}`);
   }
   if (typeof locals !== 'object' || locals === null) {
     throw new ConfigError('locals must be an object whose keys become names in the console');
   }
-  return {
-    host,
-    port: checkPort(options.port, 'port', MONITOR_PORT),
-    consolePort: checkPort(options.consolePort, 'consolePort', CONSOLE_PORT),
-    consoleEnabled,
-    locals,
-  };
+  const port = checkInteger(options.port, 'port', MONITOR_PORT, 65535, PORT_HINT);
+  const consolePort = checkInteger(options.consolePort, 'consolePort', CONSOLE_PORT, 65535, PORT_HINT);
+  const maxSessions = checkInteger(options.maxSessions, 'maxSessions', MAX_SESSIONS, 10_000, 'a whole number of sessions from 1 to 10000');
+  if (maxSessions === 0) throw new ConfigError('maxSessions must be a whole number of sessions from 1 to 10000, got 0');
+  const idleTimeout = checkInteger(options.idleTimeout, 'idleTimeout', IDLE_TIMEOUT, 2_000_000, 'a whole number of seconds (0 never closes an idle session)');
+  const monitor: Endpoint = path ? { path } : { host, port };
+  const console: Endpoint | null = !consoleEnabled ? null : consolePath ? { path: consolePath } : { host, port: consolePort };
+  const exposed = [monitor, console].some((endpoint) => endpoint && 'host' in endpoint && !isLoopback(endpoint.host));
+  if (exposed && !token) {
+    throw new ConfigError(`refusing to listen on ${host} without a token: anyone who can reach it could run code in this process; set MONITOR_TOKEN (token) or bind 127.0.0.1`);
+  }
+  return { monitor, console, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, locals };
 }
 
-function envPort(env: NodeJS.ProcessEnv, name: string): number | undefined {
+function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number, hint: string): number | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
-  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
-  if (!(port <= 65535)) {
-    throw new ConfigError(`${name}=${JSON.stringify(env[name])} is not a port number; set it to 0-65535 (0 picks a free port) or unset it`);
-  }
-  return port;
+  const value = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= min && value <= max)) throw new ConfigError(`${name}=${JSON.stringify(env[name])} is not ${hint}; fix it or unset it`);
+  return value;
 }
 
 function envFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
@@ -81,13 +124,23 @@ function envFlag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   throw new ConfigError(`${name}=${JSON.stringify(env[name])} is not a yes/no value; use 1 or 0 (true/false, yes/no, on/off)`);
 }
 
-/** Reads MONITOR_HOST, MONITOR_PORT, CONSOLE_PORT and CONSOLE_ENABLED; throws ConfigError naming a bad variable. */
+function envString(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[name]?.trim() || undefined;
+}
+
+/** Reads the MONITOR_* and CONSOLE_* variables; throws ConfigError naming a bad one. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorOptions {
-  const host = env.MONITOR_HOST?.trim();
+  const port = 'a port number from 0 to 65535 (0 picks a free port)';
   return {
-    host: host || undefined,
-    port: envPort(env, 'MONITOR_PORT'),
-    consolePort: envPort(env, 'CONSOLE_PORT'),
+    host: envString(env, 'MONITOR_HOST'),
+    port: envInteger(env, 'MONITOR_PORT', 0, 65535, port),
+    consolePort: envInteger(env, 'CONSOLE_PORT', 0, 65535, port),
+    path: envString(env, 'MONITOR_PATH'),
+    consolePath: envString(env, 'CONSOLE_PATH'),
     consoleEnabled: envFlag(env, 'CONSOLE_ENABLED'),
+    // Not trimmed: a token is a secret, compared exactly.
+    token: env.MONITOR_TOKEN || undefined,
+    maxSessions: envInteger(env, 'MONITOR_MAX_SESSIONS', 1, 10_000, 'a number of sessions from 1 to 10000'),
+    idleTimeout: envInteger(env, 'MONITOR_IDLE_TIMEOUT', 0, 2_000_000, 'a whole number of seconds (0 never closes an idle session)'),
   };
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
-import { resolveOptions, type MonitorOptions, type ResolvedOptions } from './config';
+import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from './config';
 import { listenConsole, type ConsoleServer } from './main/console-server';
 import { startHeartbeat } from './main/heartbeat';
 import { installInspectHook } from './main/inspect-hook';
@@ -14,11 +14,27 @@ const debug = createDebug('aiomonitor:main');
 
 /** Where a started monitor listens. */
 export interface MonitorAddress {
-  host: string;
-  /** Port of the command prompt. */
-  port: number;
-  /** Port of the REPL console, or null when the console is disabled. */
+  /** The TCP address of the servers that use TCP, or null when both use Unix sockets. */
+  host: string | null;
+  /** Port of the command prompt, or null on a Unix socket. */
+  port: number | null;
+  /** Port of the REPL console, or null when it is disabled or on a Unix socket. */
   consolePort: number | null;
+  /** Unix socket file of the command prompt, or null on TCP. */
+  path: string | null;
+  /** Unix socket file of the console, or null when it is disabled or on TCP. */
+  consolePath: string | null;
+}
+
+function toAddress(monitor: Endpoint, console: Endpoint | null): MonitorAddress {
+  const tcp = [monitor, console].find((endpoint) => endpoint && 'host' in endpoint) as { host: string } | undefined;
+  return {
+    host: tcp?.host ?? null,
+    port: 'port' in monitor ? monitor.port : null,
+    consolePort: console && 'port' in console ? console.port : null,
+    path: 'path' in monitor ? monitor.path : null,
+    consolePath: console && 'path' in console ? console.path : null,
+  };
 }
 
 const WORKER_ENTRY = path.join(__dirname, 'worker', 'entry.js');
@@ -94,15 +110,17 @@ export class Monitor implements AsyncDisposable {
   }
 
   async #launch(): Promise<MonitorAddress> {
-    const { host, port, consolePort, consoleEnabled, locals } = this.#options;
+    const { monitor, console, token, maxSessions, idleTimeoutMs, locals } = this.#options;
+    const rules = { token, maxSessions, idleTimeoutMs };
     const hook = installInspectHook();
     const heartbeat = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT);
     this.#stopHeartbeat = startHeartbeat(heartbeat);
-    if (consoleEnabled) this.#console = await listenConsole({ host, port: consolePort, locals, monitor: this });
+    if (console) this.#console = await listenConsole({ endpoint: console, rules, locals, monitor: this });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
     const { port1: link, port2: workerEnd } = new MessageChannel();
-    const setup: WorkerSetup = { host, port, console: this.#console?.address ?? null, heartbeat, link: workerEnd };
+    const consoleEndpoint = this.#console?.endpoint ?? null;
+    const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, heartbeat, link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor' });
     this.#worker = worker;
@@ -110,16 +128,15 @@ export class Monitor implements AsyncDisposable {
     this.#link = link;
     worker.unref();
     worker.on('error', (error) => debug('monitor thread failed: %O', error));
-    const started = new Promise<number>((resolve, reject) => {
-      serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message.port) : reject(new Error(message.message))));
+    const started = new Promise<Endpoint>((resolve, reject) => {
+      serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message.endpoint) : reject(new Error(message.message))));
       worker.once('exit', () => reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why')));
     });
     link.unref();
     ownObjects.add(link);
-    const listeningPort = await started;
-    const address = { host, port: listeningPort, consolePort: this.#console?.address.port ?? null };
-    debug('monitor on %s:%d, console on %s', host, address.port, address.consolePort ?? 'none');
-    return address;
+    const listening = await started;
+    debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
+    return toAddress(listening, consoleEndpoint);
   }
 
   async #teardown(): Promise<void> {

@@ -1,4 +1,5 @@
 import { isMainThread } from 'node:worker_threads';
+import { clusterWorkerId, forClusterWorker, notePrimaryOptions } from './cluster';
 import { optionsFromEnv } from './config';
 import { startInBackground } from './monitor';
 
@@ -18,12 +19,12 @@ export function startFromEnvironment(env: NodeJS.ProcessEnv = process.env): void
   const holder = globalThis as Record<symbol, unknown>;
   if (holder[STARTED]) return;
   holder[STARTED] = true;
-  let options;
   try {
-    options = optionsFromEnv(env);
+    const fromEnv = optionsFromEnv(env);
+    notePrimaryOptions(fromEnv);
+    const options = forClusterWorker(fromEnv, clusterWorkerId());
+    startInBackground(options).ready.catch((error: Error) => warn(error.message));
   } catch (error) {
     warn((error as Error).message);
-    return;
   }
-  startInBackground(options).ready.catch((error: Error) => warn(error.message));
 }

@@ -337,10 +337,11 @@ test('await using closes the monitor at the end of the block (compiled by TypeSc
   {
     await using scoped = startMonitor({ port: 0, consoleEnabled: false });
     monitor = scoped;
-    seen = { closed: scoped.closed, port: (await scoped.ready).port };
-    const client = await connect(seen.port);
+    const { port } = await scoped.ready;
+    seen = { closed: scoped.closed, port: port! };
+    const client = await connect(port!);
     client.socket.destroy();
   }
-  assert.equal(seen.closed, false);
+  assert.equal(seen?.closed, false);
   assert.equal(monitor?.closed, true);
 });

@@ -1,32 +1,47 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, optionsFromEnv, resolveOptions } from '../src/config';
+import { ConfigError, isLoopback, optionsFromEnv, resolveOptions } from '../src/config';
 
 test('the environment maps to options', () => {
+  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined };
   const rows: [NodeJS.ProcessEnv, object][] = [
-    [{}, { host: undefined, port: undefined, consolePort: undefined, consoleEnabled: undefined }],
-    [{ MONITOR_HOST: '0.0.0.0', MONITOR_PORT: '6000', CONSOLE_PORT: '0' }, { host: '0.0.0.0', port: 6000, consolePort: 0, consoleEnabled: undefined }],
-    [{ CONSOLE_ENABLED: 'off' }, { host: undefined, port: undefined, consolePort: undefined, consoleEnabled: false }],
-    [{ CONSOLE_ENABLED: 'Yes', MONITOR_PORT: ' ' }, { host: undefined, port: undefined, consolePort: undefined, consoleEnabled: true }],
+    [{}, none],
+    [{ MONITOR_HOST: '0.0.0.0', MONITOR_PORT: '6000', CONSOLE_PORT: '0' }, { ...none, host: '0.0.0.0', port: 6000, consolePort: 0 }],
+    [{ CONSOLE_ENABLED: 'off' }, { ...none, consoleEnabled: false }],
+    [{ CONSOLE_ENABLED: 'Yes', MONITOR_PORT: ' ' }, { ...none, consoleEnabled: true }],
+    [{ MONITOR_PATH: '/run/m.sock', CONSOLE_PATH: '/run/c.sock' }, { ...none, path: '/run/m.sock', consolePath: '/run/c.sock' }],
+    [{ MONITOR_TOKEN: ' s3cret ', MONITOR_MAX_SESSIONS: '4', MONITOR_IDLE_TIMEOUT: '0' }, { ...none, token: ' s3cret ', maxSessions: 4, idleTimeout: 0 }],
   ];
   for (const [env, expected] of rows) assert.deepEqual(optionsFromEnv(env), expected, JSON.stringify(env));
 });
 
 test('a bad variable is one line naming it', () => {
   const rows: [NodeJS.ProcessEnv, RegExp][] = [
-    [{ MONITOR_PORT: 'abc' }, /^MONITOR_PORT="abc" is not a port number; set it to 0-65535/],
+    [{ MONITOR_PORT: 'abc' }, /^MONITOR_PORT="abc" is not a port number from 0 to 65535/],
     [{ MONITOR_PORT: '65536' }, /^MONITOR_PORT="65536"/],
     [{ CONSOLE_PORT: '-1' }, /^CONSOLE_PORT="-1"/],
     [{ CONSOLE_PORT: '1.5' }, /^CONSOLE_PORT="1.5"/],
     [{ CONSOLE_ENABLED: 'maybe' }, /^CONSOLE_ENABLED="maybe" is not a yes\/no value/],
+    [{ MONITOR_MAX_SESSIONS: 'lots' }, /^MONITOR_MAX_SESSIONS="lots"/],
+    [{ MONITOR_MAX_SESSIONS: '0' }, /^MONITOR_MAX_SESSIONS="0"/],
+    [{ MONITOR_IDLE_TIMEOUT: '10m' }, /^MONITOR_IDLE_TIMEOUT="10m" is not a whole number of seconds/],
   ];
   for (const [env, message] of rows) {
-    assert.throws(() => optionsFromEnv(env), (error: Error) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'));
+    assert.throws(() => optionsFromEnv(env), (error: Error) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'), JSON.stringify(env));
   }
 });
 
 test('API options get defaults and are checked', () => {
-  assert.deepEqual(resolveOptions(), { host: '127.0.0.1', port: 50101, consolePort: 50102, consoleEnabled: true, locals: {} });
+  assert.deepEqual(resolveOptions(), {
+    monitor: { host: '127.0.0.1', port: 50101 },
+    console: { host: '127.0.0.1', port: 50102 },
+    token: null,
+    maxSessions: 16,
+    idleTimeoutMs: 600_000,
+    locals: {},
+  });
+  assert.equal(resolveOptions({ consoleEnabled: false }).console, null);
+  assert.deepEqual(resolveOptions({ path: '/run/m.sock', consolePath: '/run/c.sock' }).console, { path: '/run/c.sock' });
   const bad: [object, RegExp][] = [
     [{ port: 'abc' }, /^port must be a port number/],
     [{ port: 70000 }, /^port must be a port number/],
@@ -34,6 +49,24 @@ test('API options get defaults and are checked', () => {
     [{ host: '' }, /^host must be a non-empty string/],
     [{ consoleEnabled: 'no' }, /^consoleEnabled must be true or false/],
     [{ locals: null }, /^locals must be an object/],
+    [{ maxSessions: 0 }, /^maxSessions must be a whole number of sessions from 1/],
+    [{ idleTimeout: -1 }, /^idleTimeout must be a whole number of seconds/],
+    [{ token: '' }, /^token must be a non-empty string/],
   ];
   for (const [options, message] of bad) assert.throws(() => resolveOptions(options), { name: 'ConfigError', message });
+});
+
+test('a non-loopback address is refused without a token, and allowed with one or over Unix sockets', () => {
+  assert.throws(() => resolveOptions({ host: '0.0.0.0' }), { name: 'ConfigError', message: /^refusing to listen on 0\.0\.0\.0 without a token: .*set MONITOR_TOKEN/ });
+  assert.throws(() => resolveOptions({ host: '192.0.2.7', consoleEnabled: false }), { name: 'ConfigError' });
+  assert.equal(resolveOptions({ host: '0.0.0.0', token: 't' }).token, 't');
+  assert.deepEqual(resolveOptions({ host: '0.0.0.0', path: '/run/m', consolePath: '/run/c' }).monitor, { path: '/run/m' });
+});
+
+test('loopback is 127.0.0.0/8, ::1 and localhost', () => {
+  const rows: [string, boolean][] = [
+    ['127.0.0.1', true], ['127.8.9.10', true], ['localhost', true], ['::1', true], ['[::1]', true], ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false], ['::', false], ['10.0.0.1', false], ['example.com', false], ['128.0.0.1', false],
+  ];
+  for (const [host, expected] of rows) assert.equal(isLoopback(host), expected, host);
 });

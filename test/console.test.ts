@@ -18,8 +18,8 @@ const APP = `
 const { listenConsole } = require(${JSON.stringify(MODULE)});
 globalThis.appState = { hits: 3 };
 const keepAlive = setInterval(() => {}, 1000);
-listenConsole({ host: '127.0.0.1', port: 0, locals: { answer: 42 }, monitor: { name: 'm' } }).then((server) => {
-  console.log('PORT ' + server.address.port);
+listenConsole({ endpoint: { host: '127.0.0.1', port: 0 }, rules: { token: null, maxSessions: 16, idleTimeoutMs: 0 }, locals: { answer: 42 }, monitor: { name: 'm' } }).then((server) => {
+  console.log('PORT ' + server.endpoint.port);
   const commands = {
     late: () => { globalThis.lateGlobal = 'later'; return 'LATE SET'; },
     bump: () => { globalThis.appState = { hits: 4 }; return 'BUMPED'; },
@@ -37,8 +37,8 @@ listenConsole({ host: '127.0.0.1', port: 0, locals: { answer: 42 }, monitor: { n
 
 // An app with nothing to do but listen: it must exit by itself.
 const IDLE_APP = `
-require(${JSON.stringify(MODULE)}).listenConsole({ host: '127.0.0.1', port: 0, locals: {}, monitor: {} })
-  .then((server) => console.log('PORT ' + server.address.port));
+require(${JSON.stringify(MODULE)}).listenConsole({ endpoint: { host: '127.0.0.1', port: 0 }, rules: { token: null, maxSessions: 16, idleTimeoutMs: 0 }, locals: {}, monitor: {} })
+  .then((server) => console.log('PORT ' + server.endpoint.port));
 `;
 
 /** Collects a stream's text and waits for expected pieces of it, in order. */
@@ -268,7 +268,7 @@ test('a port already in use is reported in one line', async () => {
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const { port } = blocker.address() as net.AddressInfo;
   try {
-    await assert.rejects(listenConsole({ host: '127.0.0.1', port, locals: {}, monitor: {} }), {
+    await assert.rejects(listenConsole({ endpoint: { host: '127.0.0.1', port }, rules: { token: null, maxSessions: 16, idleTimeoutMs: 0 }, locals: {}, monitor: {} }), {
       message: `cannot listen for the console on 127.0.0.1:${port}: the port is already in use (another monitor, or another app); choose another port (0 picks a free one)`,
     });
   } finally {

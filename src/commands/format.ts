@@ -5,7 +5,8 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** "1 timeout" or "3 timeouts". */
+/** "1 timeout" or "3 timeouts" ("2 children"). */
 export function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
+  if (count === 1) return `${count} ${word}`;
+  return `${count} ${word === 'child' ? 'children' : `${word}s`}`;
 }

@@ -4,7 +4,9 @@ import { inspect } from 'node:util';
 import { Readable, Writable } from 'node:stream';
 import createDebug from 'debug';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
-import { listenFailure } from '../listen-error';
+import type { Endpoint } from '../config';
+import { admit, type AdmissionRules } from '../protocol/admission';
+import { listen } from '../protocol/listen';
 import { createLineSplitter } from '../protocol/lines';
 
 const debug = createDebug('aiomonitor:console');
@@ -12,13 +14,13 @@ const debug = createDebug('aiomonitor:console');
 /** A running console server. */
 export interface ConsoleServer {
   /** Where it listens (port resolved when 0 was asked). */
-  address: { host: string; port: number };
+  endpoint: Endpoint;
   /** Stops listening and ends every open session; resolves when the port is free. */
   close(): Promise<void>;
 }
 
 /** What listenConsole needs. */
-export interface ConsoleOptions { host: string; port: number; locals: Record<string, unknown>; monitor: unknown; }
+export interface ConsoleOptions { endpoint: Endpoint; rules: AdmissionRules; locals: Record<string, unknown>; monitor: unknown; }
 
 // Names every fresh vm context already has; the app's versions of these must not replace the context's own.
 let builtins: Set<string> | undefined;
@@ -27,44 +29,39 @@ let builtins: Set<string> | undefined;
 const EXIT_GRACE_MS = 10_000;
 
 
-/** Starts the REPL server; rejects with a one-line Error if it cannot listen (e.g. `cannot listen for the console on 127.0.0.1:50102: address already in use; choose another port (0 picks a free one)`). */
-export function listenConsole(options: ConsoleOptions): Promise<ConsoleServer> {
+/** Starts the REPL server; rejects with a one-line Error if it cannot listen. */
+export async function listenConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   const sessions = new Set<() => void>();
+  const admitted = new Set<net.Socket>();
   // Half-open, so `printf '1+1\n' | nc -N` still gets its answers after the client stops sending.
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    try {
-      sessions.add(startSession(socket, options, sessions));
-    } catch (err) {
-      // e.g. the app set its own uncaught-exception capture callback, which the REPL's `domain` refuses to share
-      debug('cannot start a console session: %O', err);
-      socket.on('error', () => {});
-      socket.end(toCrlf(`cannot start a console session: ${String(err).split('\n')[0]}\n`));
-    }
-  });
-  server.unref();
-  server.on('error', (err) => debug('console server error: %O', err));
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(listenFailure('the console', options.host, options.port, err));
-    };
-    server.once('error', onError);
-    server.listen(options.port, options.host, () => {
-      server.off('error', onError);
-      const port = (server.address() as net.AddressInfo).port;
-      let closing: Promise<void> | undefined;
-      resolve({
-        address: { host: options.host, port },
-        close: () => closing ??= new Promise<void>((done) => {
-          server.close(() => done());
-          for (const end of [...sessions]) end();
-        }),
-      });
+    // Not even a client sitting at the token prompt may keep the app alive.
+    socket.unref();
+    admit(socket, admitted, options.rules, (first) => {
+      try {
+        sessions.add(startSession(socket, options, sessions, first));
+      } catch (err) {
+        // e.g. the app set its own uncaught-exception capture callback, which the REPL's `domain` refuses to share
+        debug('cannot start a console session: %O', err);
+        socket.end(toCrlf(`cannot start a console session: ${String(err).split('\n')[0]}\n`));
+      }
     });
   });
+  server.unref();
+  const endpoint = await listen(server, 'the console', options.endpoint);
+  server.on('error', (err) => debug('console server error: %O', err));
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint,
+    close: () => closing ??= new Promise<void>((done) => {
+      server.close(() => done());
+      for (const end of [...sessions]) end();
+      for (const socket of admitted) socket.destroy();
+    }),
+  };
 }
 
-function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set<() => void>): () => void {
-  socket.unref();
+function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set<() => void>, first: Buffer): () => void {
   socket.setNoDelay(true);
   // Loaded on first use: requiring `repl` loads `domain`, which takes over the process's
   // uncaught-exception capture callback, so apps that never open a console should not pay for it.
@@ -125,7 +122,7 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   socket.on('close', end);
   socket.on('end', () => feed(null));
   socket.on('error', (err) => { debug('console client error: %O', err); end(); });
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     const { parts, reply } = decode(chunk);
     if (reply.length > 0) socket.write(reply);
     for (const part of parts) {
@@ -144,7 +141,10 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
         }
       }
     }
-  });
+  };
+  socket.on('data', onData);
+  if (first.length > 0) onData(first);
+  if (socket.readableEnded) feed(null); // the client sent all it had with its token
   return end;
 }
 

@@ -2,6 +2,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import { describeClusterWorker } from '../cluster';
 import { describeTimer, listTimers, type TimerInternals } from './timers';
 
 /** One row of `ps`: something alive in the process, under a stable ID. */
@@ -104,7 +105,8 @@ function describeHandle(handle: AnyHandle, pipes: Map<object, string>): Omit<Tas
     return { type: 'udp', ref: true, summary: at };
   }
   if (handle instanceof ChildProcess) {
-    return { type: 'child', ref: true, summary: `pid ${handle.pid}: ${handle.spawnargs.join(' ')}` };
+    const worker = describeClusterWorker(handle);
+    return { type: 'child', ref: true, summary: `pid ${handle.pid}: ${worker ?? handle.spawnargs.join(' ')}` };
   }
   const name = handle?.constructor?.name ?? typeof handle;
   return { type: name.toLowerCase(), ref: true, summary: name };

@@ -1,4 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { Endpoint } from '../config';
+import type { AdmissionRules } from './admission';
 
 /** The key of the main thread's inspect hook on globalThis (see main/inspect-hook.ts). */
 export const HOOK_SYMBOL = 'aiomonitor.inspect';
@@ -13,10 +15,11 @@ export function sharedNow(): number {
 
 /** What the main thread hands the monitor thread when it starts it. */
 export interface WorkerSetup {
-  host: string;
-  port: number;
+  /** Where the command server is to listen. */
+  monitor: Endpoint;
   /** Where the console listens, or null when it is disabled. */
-  console: { host: string; port: number } | null;
+  console: Endpoint | null;
+  rules: AdmissionRules;
   /** A Float64Array's memory holding the main thread's last heartbeat (ms since the epoch). */
   heartbeat: SharedArrayBuffer;
   /** The monitor thread's end of the channel to the main thread. */
@@ -28,7 +31,7 @@ export type MainOperation = 'cancel';
 
 /** Monitor thread to main thread. */
 export type FromWorker =
-  | { type: 'listening'; port: number }
+  | { type: 'listening'; endpoint: Endpoint }
   | { type: 'failed'; message: string }
   /** `deadline` is a sharedNow() time: past it the main thread must not run the call, since the caller gave up. */
   | { type: 'call'; id: number; op: MainOperation; args: unknown[]; deadline: number };

@@ -23,10 +23,10 @@ link.on('message', (message: ToWorker) => {
   if (message.type === 'close') void (server?.close() ?? Promise.resolve()).then(stop);
 });
 
-listenMonitor(setup.host, setup.port, { main, console: setup.console }).then(
+listenMonitor(setup.monitor, setup.rules, { main, console: setup.console, token: setup.rules.token }).then(
   (listening) => {
     server = listening;
-    link.postMessage({ type: 'listening', port: listening.port } satisfies FromWorker);
+    link.postMessage({ type: 'listening', endpoint: listening.endpoint } satisfies FromWorker);
   },
   (error: Error) => {
     debug('cannot start: %s', error.message);

@@ -6,6 +6,8 @@ import type { CommandContext } from '../commands/types';
 import { createLineSplitter, MAX_LINE_BYTES } from '../protocol/lines';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
 import type { MainThread } from './main-thread';
+import { describeEndpoint, type Endpoint } from '../config';
+import { TOKEN_PROMPT } from '../protocol/admission';
 
 const debug = createDebug('aiomonitor:session');
 
@@ -19,7 +21,10 @@ const TOO_LONG = '\0too-long ';
 /** What every session shares. */
 export interface SessionEnvironment {
   main: MainThread;
-  console: { host: string; port: number } | null;
+  /** Where the console listens, or null when it is disabled. */
+  console: Endpoint | null;
+  /** The token the console asks for, which this session already gave. */
+  token: string | null;
 }
 
 async function banner(main: MainThread): Promise<string> {
@@ -34,7 +39,7 @@ async function banner(main: MainThread): Promise<string> {
 }
 
 /** Serves one client of the command prompt until it leaves or the monitor closes. */
-export function serveSession(socket: net.Socket, env: SessionEnvironment): void {
+export function serveSession(socket: net.Socket, env: SessionEnvironment, first: Buffer = Buffer.alloc(0)): void {
   const decode = createTelnetDecoder();
   let split = createLineSplitter();
   const queue: string[] = [];
@@ -58,7 +63,7 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment): void 
   socket.on('error', (error) => debug('client error: %s', error.message));
   socket.on('close', () => upstream?.destroy());
   socket.on('end', () => { inputEnded = true; void pump(); });
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     if (upstream) { upstream.write(chunk); return; }
     const { parts, reply } = decode(chunk);
     if (reply.length) socket.write(reply);
@@ -75,7 +80,10 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment): void 
       }
     }
     void pump();
-  });
+  };
+  socket.on('data', onData);
+  if (first.length > 0) onData(first);
+  if (socket.readableEnded) inputEnded = true; // the client sent all it had with its token
 
   void banner(env.main).then((text) => {
     write(`${text}\n${PROMPT}`);
@@ -105,18 +113,23 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment): void 
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const link = net.connect(target.port, target.host);
+      const link = 'path' in target ? net.connect(target.path) : net.connect(target.port, target.host);
       let answered = false;
+      // The user gave the token to this session already: answer the console's prompt for them, and hide it.
+      let hidePrompt = env.token !== null;
+      if (env.token !== null) link.write(`${env.token}\n`);
       const silence = setTimeout(() => {
         ctx.print(`✗ the console did not answer: the main thread has been busy for ${env.main.stalledMs()} ms; stacktrace shows what it is doing`);
         link.destroy();
       }, CONSOLE_START_MS);
-      link.on('data', (chunk) => {
+      link.on('data', (chunk: Buffer) => {
         answered = true;
         clearTimeout(silence);
+        if (hidePrompt && chunk.subarray(0, TOKEN_PROMPT.length).toString() === TOKEN_PROMPT) chunk = chunk.subarray(TOKEN_PROMPT.length);
+        hidePrompt = false;
         if (!socket.destroyed) socket.write(chunk);
       });
-      link.on('error', (error) => { if (!answered) ctx.print(`✗ cannot reach the console at ${target.host}:${target.port}: ${error.message}`); });
+      link.on('error', (error) => { if (!answered) ctx.print(`✗ cannot reach the console at ${describeEndpoint(target)}: ${error.message}`); });
       link.on('close', () => {
         clearTimeout(silence);
         upstream = undefined;

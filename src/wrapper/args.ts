@@ -12,6 +12,10 @@ Options:
   --port <port>         command prompt port, default ${MONITOR_PORT}, 0 picks a free one (sets MONITOR_PORT)
   --console-port <port> REPL console port, default ${CONSOLE_PORT}, 0 picks a free one (sets CONSOLE_PORT)
   --no-console          do not start the REPL console (sets CONSOLE_ENABLED=0)
+  --path <file>         command prompt on a Unix socket file instead of TCP (sets MONITOR_PATH)
+  --console-path <file> console on a Unix socket file instead of TCP (sets CONSOLE_PATH)
+  --token <secret>      every session must send this first (sets MONITOR_TOKEN; other users
+                        can read command lines, so prefer setting MONITOR_TOKEN yourself)
   -h, --help            print this help and exit
   --version             print the aiomonitor version and exit
 
@@ -26,10 +30,11 @@ export type ParsedRun =
   | { kind: 'error'; message: string; exitCode: number; showUsage?: boolean };
 
 const PORT_FLAGS = { port: 'MONITOR_PORT', 'console-port': 'CONSOLE_PORT' } as const;
-const KNOWN = new Set(['_', 'host', 'port', 'console-port', 'no-console', 'help', 'version']);
+const TEXT_FLAGS = { host: 'MONITOR_HOST', path: 'MONITOR_PATH', 'console-path': 'CONSOLE_PATH', token: 'MONITOR_TOKEN' } as const;
+const KNOWN = new Set(['_', ...Object.keys(PORT_FLAGS), ...Object.keys(TEXT_FLAGS), 'no-console', 'help', 'version']);
 
 const PARSER_OPTIONS: yargsParser.Options = {
-  string: ['host', 'port', 'console-port'],
+  string: [...Object.keys(PORT_FLAGS), ...Object.keys(TEXT_FLAGS)],
   boolean: ['no-console', 'help', 'version'],
   alias: { help: ['h'] },
   configuration: {
@@ -75,10 +80,11 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedRun 
   }
 
   const childEnv: NodeJS.ProcessEnv = { ...env };
-  if (parsed.host !== undefined) {
-    const host = String(parsed.host).trim();
-    if (host === '') return error('--host must be an address such as 127.0.0.1, got ""');
-    childEnv.MONITOR_HOST = host;
+  for (const [flag, variable] of Object.entries(TEXT_FLAGS)) {
+    if (parsed[flag] === undefined) continue;
+    const value = String(parsed[flag]);
+    if (value.trim() === '') return error(`--${flag} needs a value, got ""`);
+    childEnv[variable] = flag === 'token' ? value : value.trim();
   }
   for (const [flag, variable] of Object.entries(PORT_FLAGS)) {
     if (parsed[flag] === undefined) continue;
