@@ -118,12 +118,12 @@ export interface Client {
   closed: Promise<void>;
 }
 
-/** Connects to a monitor or console port, retrying while the server is still starting. */
-export async function connect(port: number, prompt = 'monitor >>> '): Promise<Client> {
+/** Connects to a monitor or console port (or Unix socket file), retrying while the server is still starting. */
+export async function connect(target: number | string, prompt = 'monitor >>> '): Promise<Client> {
   const start = Date.now();
   let socket: net.Socket;
   for (;;) {
-    socket = net.connect(port, '127.0.0.1');
+    socket = typeof target === 'number' ? net.connect(target, '127.0.0.1') : net.connect(target);
     try {
       await once(socket, 'connect');
       break;
