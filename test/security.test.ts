@@ -225,3 +225,46 @@ describe('the app is untouched', { timeout: WAIT_MS * 2 }, () => {
     assert.equal(app.stderr(), '');
   });
 });
+
+describe('under pressure', { timeout: WAIT_MS * 3 }, () => {
+  test('a storm of 300 connections at once leaves the monitor serving', async (t) => {
+    const app = await launch(t, {});
+    await listening(app.port);
+    const answers = await Promise.all(Array.from({ length: 300 }, async () => {
+      const socket = net.connect(app.port, '127.0.0.1');
+      socket.on('error', () => {});
+      let text = '';
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+        if (text.includes('monitor >>> ')) socket.destroy();
+      });
+      await once(socket, 'close');
+      return text;
+    }));
+    const admitted = answers.filter((text) => text.includes('monitor >>> ')).length;
+    const turnedAway = answers.filter((text) => text === '✗ too many sessions: 16 are open (MONITOR_MAX_SESSIONS); close one and try again\r\n').length;
+    assert.equal(admitted + turnedAway, 300, 'every connection got a prompt or the one line');
+    assert.ok(admitted >= 16, `at least the first 16 were admitted (${admitted})`);
+    const client = await connect(app.port);
+    assert.match(await client.command('help'), /Commands:/);
+    client.socket.destroy();
+    assert.equal(app.child.exitCode, null);
+  });
+
+  test('a main thread stuck in native code gets a busy answer, and the session goes on', async (t) => {
+    const app = await launch(t, {}, `
+      setInterval(function pollQueue() {}, 1000);
+      globalThis.sleepInNativeCode = () => setTimeout(() => require('node:child_process').execSync('sleep 8'), 10);
+      console.log('ready');
+    `);
+    const client = await connect(app.port);
+    const repl = await connect(app.consolePort, '> ');
+    await repl.command('sleepInNativeCode()', 'Timeout');
+    repl.socket.destroy();
+    let answer = '';
+    for (let tries = 0; tries < 20 && !answer.startsWith('✗'); tries++) answer = await client.command('ps');
+    assert.match(answer, /^✗ the main thread has not answered for \d+ ms \(its event loop last turned \d+ ms ago\); stacktrace shows what it is doing\r\n$/);
+    assert.match(await client.command('stacktrace'), /inside native code/);
+    assert.match(await client.command('help'), /Commands:/);
+  });
+});
