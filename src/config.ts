@@ -8,6 +8,8 @@ export const CONSOLE_PORT = 50102;
 export const MAX_SESSIONS = 16;
 /** Default idle time, in seconds, after which a silent session is closed. */
 export const IDLE_TIMEOUT = 600;
+/** Default stall, in ms, from which the event loop counts as blocked. */
+export const BLOCK_THRESHOLD = 100;
 
 /** What `startMonitor()` and `new Monitor()` accept. */
 export interface MonitorOptions {
@@ -29,6 +31,10 @@ export interface MonitorOptions {
   maxSessions?: number;
   /** Seconds of silence after which a session is closed (default 600; 0 never). */
   idleTimeout?: number;
+  /** A stall of the event loop longer than this many ms is recorded as a block (default 100). */
+  blockThreshold?: number;
+  /** Print one line on stderr for every block when it ends (default false). */
+  blockLog?: boolean;
   /** Names made available in every console session. */
   locals?: Record<string, unknown>;
 }
@@ -44,6 +50,8 @@ export interface ResolvedOptions {
   token: string | null;
   maxSessions: number;
   idleTimeoutMs: number;
+  blockThresholdMs: number;
+  blockLog: boolean;
   locals: Record<string, unknown>;
 }
 
@@ -87,7 +95,8 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   const path = checkString(options.path, 'path', '"/run/app/monitor.sock"');
   const consolePath = checkString(options.consolePath, 'consolePath', '"/run/app/console.sock"');
   const token = checkString(options.token, 'token', 'a long random secret') ?? null;
-  const { consoleEnabled = true, locals = {} } = options;
+  const { consoleEnabled = true, blockLog = false, locals = {} } = options;
+  if (typeof blockLog !== 'boolean') throw new ConfigError(`blockLog must be true or false, got ${JSON.stringify(blockLog)}`);
   if (typeof consoleEnabled !== 'boolean') {
     throw new ConfigError(`consoleEnabled must be true or false, got ${JSON.stringify(consoleEnabled)}`);
   }
@@ -99,13 +108,15 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   const maxSessions = checkInteger(options.maxSessions, 'maxSessions', MAX_SESSIONS, 10_000, 'a whole number of sessions from 1 to 10000');
   if (maxSessions === 0) throw new ConfigError('maxSessions must be a whole number of sessions from 1 to 10000, got 0');
   const idleTimeout = checkInteger(options.idleTimeout, 'idleTimeout', IDLE_TIMEOUT, 2_000_000, 'a whole number of seconds (0 never closes an idle session)');
+  const blockThresholdMs = checkInteger(options.blockThreshold, 'blockThreshold', BLOCK_THRESHOLD, 3_600_000, 'a whole number of ms from 1');
+  if (blockThresholdMs === 0) throw new ConfigError('blockThreshold must be a whole number of ms from 1, got 0');
   const monitor: Endpoint = path ? { path } : { host, port };
   const console: Endpoint | null = !consoleEnabled ? null : consolePath ? { path: consolePath } : { host, port: consolePort };
   const exposed = [monitor, console].some((endpoint) => endpoint && 'host' in endpoint && !isLoopback(endpoint.host));
   if (exposed && !token) {
     throw new ConfigError(`refusing to listen on ${host} without a token: anyone who can reach it could run code in this process; set MONITOR_TOKEN (token) or bind 127.0.0.1`);
   }
-  return { monitor, console, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, locals };
+  return { monitor, console, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, blockThresholdMs, blockLog, locals };
 }
 
 function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number, hint: string): number | undefined {
@@ -142,5 +153,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorOpt
     token: env.MONITOR_TOKEN || undefined,
     maxSessions: envInteger(env, 'MONITOR_MAX_SESSIONS', 1, 10_000, 'a number of sessions from 1 to 10000'),
     idleTimeout: envInteger(env, 'MONITOR_IDLE_TIMEOUT', 0, 2_000_000, 'a whole number of seconds (0 never closes an idle session)'),
+    blockThreshold: envInteger(env, 'MONITOR_BLOCK_THRESHOLD', 1, 3_600_000, 'a whole number of ms from 1'),
+    blockLog: envFlag(env, 'MONITOR_BLOCK_LOG'),
   };
 }

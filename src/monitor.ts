@@ -4,7 +4,7 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
 import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from './config';
 import { listenConsole, type ConsoleServer } from './main/console-server';
-import { startHeartbeat } from './main/heartbeat';
+import { acquireLoopWatch } from './main/loop-watch';
 import { installInspectHook } from './main/inspect-hook';
 import { serveCalls } from './main/rpc';
 import type { ToWorker, WorkerSetup } from './protocol/threads';
@@ -53,7 +53,7 @@ export class Monitor implements AsyncDisposable {
   #worker: Worker | undefined;
   #link: MessagePort | undefined;
   #console: ConsoleServer | undefined;
-  #stopHeartbeat: (() => void) | undefined;
+  #releaseLoopWatch: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
   #settle!: { resolve(address: MonitorAddress): void; reject(error: Error): void };
@@ -110,17 +110,18 @@ export class Monitor implements AsyncDisposable {
   }
 
   async #launch(): Promise<MonitorAddress> {
-    const { monitor, console, token, maxSessions, idleTimeoutMs, locals } = this.#options;
+    const { monitor, console, token, maxSessions, idleTimeoutMs, blockThresholdMs, blockLog, locals } = this.#options;
     const rules = { token, maxSessions, idleTimeoutMs };
     const hook = installInspectHook();
-    const heartbeat = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT);
-    this.#stopHeartbeat = startHeartbeat(heartbeat);
+    const { buffer: heartbeat, release } = acquireLoopWatch();
+    this.#releaseLoopWatch = release;
     if (console) this.#console = await listenConsole({ endpoint: console, rules, locals, monitor: this });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
     const { port1: link, port2: workerEnd } = new MessageChannel();
     const consoleEndpoint = this.#console?.endpoint ?? null;
-    const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, heartbeat, link: workerEnd };
+    const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
+    const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, watchdog, heartbeat, link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor' });
     this.#worker = worker;
@@ -140,7 +141,7 @@ export class Monitor implements AsyncDisposable {
   }
 
   async #teardown(): Promise<void> {
-    this.#stopHeartbeat?.();
+    this.#releaseLoopWatch?.();
     const worker = this.#worker;
     const stopped = worker ? this.#stopWorker(worker) : undefined;
     await Promise.all([stopped, this.#console?.close()]);

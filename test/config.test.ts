@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ConfigError, isLoopback, optionsFromEnv, resolveOptions } from '../src/config';
 
 test('the environment maps to options', () => {
-  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined };
+  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined, blockThreshold: undefined, blockLog: undefined };
   const rows: [NodeJS.ProcessEnv, object][] = [
     [{}, none],
     [{ MONITOR_HOST: '0.0.0.0', MONITOR_PORT: '6000', CONSOLE_PORT: '0' }, { ...none, host: '0.0.0.0', port: 6000, consolePort: 0 }],
@@ -11,6 +11,7 @@ test('the environment maps to options', () => {
     [{ CONSOLE_ENABLED: 'Yes', MONITOR_PORT: ' ' }, { ...none, consoleEnabled: true }],
     [{ MONITOR_PATH: '/run/m.sock', CONSOLE_PATH: '/run/c.sock' }, { ...none, path: '/run/m.sock', consolePath: '/run/c.sock' }],
     [{ MONITOR_TOKEN: ' s3cret ', MONITOR_MAX_SESSIONS: '4', MONITOR_IDLE_TIMEOUT: '0' }, { ...none, token: ' s3cret ', maxSessions: 4, idleTimeout: 0 }],
+    [{ MONITOR_BLOCK_THRESHOLD: '250', MONITOR_BLOCK_LOG: '1' }, { ...none, blockThreshold: 250, blockLog: true }],
   ];
   for (const [env, expected] of rows) assert.deepEqual(optionsFromEnv(env), expected, JSON.stringify(env));
 });
@@ -25,6 +26,8 @@ test('a bad variable is one line naming it', () => {
     [{ MONITOR_MAX_SESSIONS: 'lots' }, /^MONITOR_MAX_SESSIONS="lots"/],
     [{ MONITOR_MAX_SESSIONS: '0' }, /^MONITOR_MAX_SESSIONS="0"/],
     [{ MONITOR_IDLE_TIMEOUT: '10m' }, /^MONITOR_IDLE_TIMEOUT="10m" is not a whole number of seconds/],
+    [{ MONITOR_BLOCK_THRESHOLD: '0' }, /^MONITOR_BLOCK_THRESHOLD="0" is not a whole number of ms from 1/],
+    [{ MONITOR_BLOCK_LOG: 'loud' }, /^MONITOR_BLOCK_LOG="loud" is not a yes\/no value/],
   ];
   for (const [env, message] of rows) {
     assert.throws(() => optionsFromEnv(env), (error: Error) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'), JSON.stringify(env));
@@ -38,6 +41,8 @@ test('API options get defaults and are checked', () => {
     token: null,
     maxSessions: 16,
     idleTimeoutMs: 600_000,
+    blockThresholdMs: 100,
+    blockLog: false,
     locals: {},
   });
   assert.equal(resolveOptions({ consoleEnabled: false }).console, null);

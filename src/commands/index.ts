@@ -1,8 +1,9 @@
 import { help } from './help';
+import { blocks, loop, mem } from './loop';
 import { signal, stacktrace } from './process';
 import { consoleCommand, exit } from './session';
 import { cancel, ps, where } from './tasks';
 import type { Command } from './types';
 
 /** Every command of the monitor prompt, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [help, ps, where, cancel, signal, stacktrace, consoleCommand, exit];
+export const COMMANDS: readonly Command[] = [help, ps, where, cancel, signal, stacktrace, blocks, loop, mem, consoleCommand, exit];

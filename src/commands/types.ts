@@ -1,12 +1,17 @@
 import type { MainThread } from '../worker/main-thread';
+import type { Watchdog } from '../worker/watchdog';
 
 /** What a command can do in the session that runs it. */
 export interface CommandContext {
   main: MainThread;
+  /** The blocks of the event loop the monitor thread has seen. */
+  watchdog: Watchdog;
   /** Prints text followed by a line break. */
   print(text?: string): void;
   /** Ends the session once the command returns. */
   exit(): void;
+  /** Waits up to `ms` for the user to type a line (which it takes); true if they did or left. */
+  waitForInput(ms: number): Promise<boolean>;
   /** Switches the session into the REPL console; resolves when the user leaves it. */
   openConsole(): Promise<void>;
   /** Every command, for help. */

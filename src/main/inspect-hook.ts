@@ -1,5 +1,7 @@
-import { inspectTask, listTasks, findTask, trackWorkers, type Found, type TaskDetail, type TaskRow } from './tasks';
+import v8 from 'node:v8';
 import { HOOK_SYMBOL } from '../protocol/threads';
+import { gcReport, loopReport, type GcReport, type LoopReport } from './loop-watch';
+import { inspectTask, listTasks, findTask, trackWorkers, type Found, type TaskDetail, type TaskRow } from './tasks';
 import type { TimerInternals } from './timers';
 
 /**
@@ -20,6 +22,17 @@ export interface InspectHook {
   functionsOf(id: number): Function[];
   /** The live object behind an ID, for mutations on the main thread. */
   find(id: number): Found | undefined;
+  /** Event-loop delay, utilization and resources, for `loop`. */
+  loop(): LoopReport | null;
+  /** Process memory, V8 heap spaces and garbage collections, for `mem`. */
+  mem(): MemReport;
+}
+
+/** What `mem` shows. */
+export interface MemReport {
+  memory: NodeJS.MemoryUsage;
+  heapSpaces: { name: string; size: number; used: number; available: number }[];
+  gc: GcReport | null;
 }
 
 /** The global key of the hook; a symbol so that the app never sees it among its globals. */
@@ -44,6 +57,14 @@ export function installInspectHook(): InspectHook {
     },
     functionsOf: (id) => inspectTask(timers, id)?.functions.map(([, fn]) => fn) ?? [],
     find: (id) => findTask(timers, id),
+    loop: loopReport,
+    mem: () => ({
+      memory: process.memoryUsage(),
+      heapSpaces: v8.getHeapSpaceStatistics().map((space) => ({
+        name: space.space_name, size: space.space_size, used: space.space_used_size, available: space.space_available_size,
+      })),
+      gc: gcReport(),
+    }),
   };
   Object.defineProperty(globalThis, HOOK_KEY, { value: hook, enumerable: false, configurable: true });
   return hook;

@@ -13,6 +13,9 @@ export function sharedNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** How often the main thread's heartbeat proves that its event loop turns, in ms. */
+export const HEARTBEAT_MS = 50;
+
 /** What the main thread hands the monitor thread when it starts it. */
 export interface WorkerSetup {
   /** Where the command server is to listen. */
@@ -20,6 +23,8 @@ export interface WorkerSetup {
   /** Where the console listens, or null when it is disabled. */
   console: Endpoint | null;
   rules: AdmissionRules;
+  /** Stalls longer than `thresholdMs` are recorded as blocks; `log` prints each on stderr. */
+  watchdog: { thresholdMs: number; log: boolean };
   /** A Float64Array's memory holding the main thread's last heartbeat (ms since the epoch). */
   heartbeat: SharedArrayBuffer;
   /** The monitor thread's end of the channel to the main thread. */

@@ -4,14 +4,19 @@ import type { FromWorker, ToWorker, WorkerSetup } from '../protocol/threads';
 import { connectMainInspector } from './inspector';
 import { linkMainThread } from './main-thread';
 import { listenMonitor, type MonitorServer } from './server';
+import { startWatchdog } from './watchdog';
 
 const debug = createDebug('aiomonitor:worker');
 const setup = workerData as WorkerSetup;
 const link = setup.link;
 const inspector = connectMainInspector();
 const main = linkMainThread(inspector, setup.heartbeat, link);
+const watchdog = startWatchdog(main, setup.watchdog.thresholdMs, (block) => {
+  if (setup.watchdog.log) process.stderr.write(`aiomonitor: event loop blocked for ${block.durationMs} ms at ${block.where}\n`);
+});
 
 function stop(): void {
+  watchdog.stop();
   inspector.close();
   link.close();
 }
@@ -23,7 +28,7 @@ link.on('message', (message: ToWorker) => {
   if (message.type === 'close') void (server?.close() ?? Promise.resolve()).then(stop);
 });
 
-listenMonitor(setup.monitor, setup.rules, { main, console: setup.console, token: setup.rules.token }).then(
+listenMonitor(setup.monitor, setup.rules, { main, watchdog, console: setup.console, token: setup.rules.token }).then(
   (listening) => {
     server = listening;
     link.postMessage({ type: 'listening', endpoint: listening.endpoint } satisfies FromWorker);

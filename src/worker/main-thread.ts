@@ -21,6 +21,8 @@ export interface MainThread {
   call<T>(op: MainOperation, ...args: unknown[]): Promise<T>;
   /** How long ago the main thread's event loop last turned, in ms. */
   stalledMs(): number;
+  /** When it last turned, on the clock of sharedNow(). */
+  lastBeat(): number;
   /** The inspector session on the main thread. */
   inspector: MainInspector;
 }
@@ -46,6 +48,7 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
   return {
     inspector,
     stalledMs,
+    lastBeat: () => beat[0],
     query<T>(call: string): Promise<T> {
       // One deadline for the whole query, however many requests it takes.
       return withDeadline(async () => {

@@ -6,6 +6,7 @@ import type { CommandContext } from '../commands/types';
 import { createLineSplitter, MAX_LINE_BYTES } from '../protocol/lines';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
 import type { MainThread } from './main-thread';
+import type { Watchdog } from './watchdog';
 import { describeEndpoint, type Endpoint } from '../config';
 import { TOKEN_PROMPT } from '../protocol/admission';
 
@@ -21,6 +22,7 @@ const TOO_LONG = '\0too-long ';
 /** What every session shares. */
 export interface SessionEnvironment {
   main: MainThread;
+  watchdog: Watchdog;
   /** Where the console listens, or null when it is disabled. */
   console: Endpoint | null;
   /** The token the console asks for, which this session already gave. */
@@ -47,21 +49,33 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
   let ending = false;
   let inputEnded = false;
   let upstream: net.Socket | undefined;
+  // A command waiting for the user to type something (loop --watch waits for Enter).
+  let inputWaiter: (() => void) | undefined;
 
   const write = (text: string): void => {
     if (!socket.destroyed && socket.writable) socket.write(toCrlf(text));
   };
   const ctx: CommandContext = {
     main: env.main,
+    watchdog: env.watchdog,
     commands: COMMANDS,
     print: (text = '') => write(`${text}\n`),
     exit: () => { ending = true; },
+    waitForInput: (ms) => new Promise<boolean>((resolve) => {
+      if (queue.length > 0 || socket.destroyed) {
+        queue.shift();
+        resolve(true);
+        return;
+      }
+      const timer = setTimeout(() => { inputWaiter = undefined; resolve(false); }, ms);
+      inputWaiter = () => { clearTimeout(timer); inputWaiter = undefined; resolve(true); };
+    }),
     openConsole: () => openConsole(),
   };
 
   socket.setNoDelay(true);
   socket.on('error', (error) => debug('client error: %s', error.message));
-  socket.on('close', () => upstream?.destroy());
+  socket.on('close', () => { upstream?.destroy(); inputWaiter?.(); });
   socket.on('end', () => { inputEnded = true; void pump(); });
   const onData = (chunk: Buffer): void => {
     if (upstream) { upstream.write(chunk); return; }
@@ -73,11 +87,16 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
         split = createLineSplitter();
         queue.length = 0;
         if (!running) write(`^C\n${PROMPT}`);
+        inputWaiter?.();
       } else if (part === 'eof') {
         queue.push(EOF_LINE);
       } else {
         for (const item of split(part)) queue.push('line' in item ? item.line : `${TOO_LONG}${item.tooLong}`);
       }
+    }
+    if (inputWaiter && queue.length > 0) {
+      queue.shift();
+      inputWaiter();
     }
     void pump();
   };

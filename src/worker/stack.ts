@@ -40,9 +40,14 @@ function toFrames(event: PausedEvent, scripts: ScriptUrls): Frame[] {
   }));
 }
 
+/** Whether a frame is the app's own code, not Node's or the monitor's. */
+export function isAppFrame(frame: Frame): boolean {
+  return !frame.file.startsWith('node:') && !frame.file.startsWith(OWN_CODE);
+}
+
 /** True when no frame is the app's: the pause landed in Node's timer machinery or the monitor's heartbeat. */
 function noAppCode(frames: Frame[]): boolean {
-  return frames.every((frame) => frame.file.startsWith('node:') || frame.file.startsWith(OWN_CODE));
+  return !frames.some(isAppFrame);
 }
 
 /**

@@ -1,0 +1,126 @@
+import type { MemReport } from '../main/inspect-hook';
+import type { DelayStats, LoopReport } from '../main/loop-watch';
+import type { Block } from '../worker/watchdog';
+import { plural, table } from './format';
+import { command, taskId, UsageError } from './types';
+
+function ago(at: number): string {
+  const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
+  const clock = new Date(at).toISOString().slice(11, 19);
+  return `${clock} (${seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} ago)`;
+}
+
+function topBlocks(blocks: Block[]): string[][] {
+  const groups = new Map<string, { count: number; total: number; max: number; where: string }>();
+  for (const block of blocks) {
+    // The whole stack decides the group: the same function reached from two places is two problems.
+    const key = block.frames ? block.frames.map((f) => `${f.functionName}@${f.file}:${f.line}:${f.column}`).join('|') : block.where;
+    const group = groups.get(key) ?? { count: 0, total: 0, max: 0, where: block.where };
+    group.count++;
+    group.total += block.durationMs;
+    group.max = Math.max(group.max, block.durationMs);
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .sort((a, b) => b.total - a.total)
+    .map((g) => [String(g.count), `${g.total} ms`, `${g.max} ms`, g.where]);
+}
+
+/** `blocks`: the stalls of the event loop, caught in the act. */
+export const blocks = command({
+  name: 'blocks',
+  aliases: ['b'],
+  description: 'List the times the event loop was blocked, with where, newest first; blocks ID shows the whole stack',
+  args: ['[ID]'],
+  options: {
+    top: { type: 'boolean', alias: 't', description: 'group the blocks by stack, with count and total time' },
+  },
+  run(ctx, { args: [text], flags }) {
+    const seen = ctx.watchdog.blocks();
+    if (text !== undefined) {
+      const id = taskId(text);
+      const block = seen.find((b) => b.id === id);
+      if (!block) throw new UsageError(`no block ${id}: the last ${seen.length} are kept; run blocks to see their IDs`);
+      ctx.print(`block ${id}: ${block.durationMs} ms, started ${ago(block.startedAt)}`);
+      if (!block.frames) ctx.print(`  ${block.where}`);
+      for (const f of block.frames ?? []) ctx.print(`    at ${f.functionName || '<anonymous>'} (${f.file}:${f.line}:${f.column})`);
+      return;
+    }
+    const stalled = ctx.watchdog.stalledMs();
+    if (stalled > 0) ctx.print(`The event loop is blocked right now, for ${stalled} ms so far.`);
+    if (seen.length === 0) {
+      ctx.print('No blocks so far.');
+      return;
+    }
+    if (flags.top) {
+      ctx.print(`${plural(seen.length, 'block')}, grouped by stack, most total time first`);
+      ctx.print(table(['COUNT', 'TOTAL', 'LONGEST', 'WHERE'], topBlocks(seen)));
+      return;
+    }
+    ctx.print(`${plural(seen.length, 'block')}, newest first`);
+    ctx.print(table(['ID', 'WHEN', 'DURATION', 'WHERE'], seen.map((b) => [String(b.id), ago(b.startedAt), `${b.durationMs} ms`, b.where])));
+  },
+});
+
+function delayRow(label: string, stats: DelayStats): string[] {
+  return [label, ...[stats.p50, stats.p90, stats.p99, stats.max].map((ms) => ms.toFixed(1)), String(stats.samples)];
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+function describeLoop(report: LoopReport, stalledMs: number): string {
+  const resources = Object.entries(report.resources).sort((a, b) => b[1] - a[1]).map(([type, count]) => `${type} ${count}`);
+  return [
+    table(['EVENT LOOP DELAY (ms)', 'P50', 'P90', 'P99', 'MAX', 'SAMPLES'], [delayRow('last minute', report.lastMinute), delayRow('since start', report.sinceStart)]),
+    `Utilization: ${percent(report.utilization.lastMinute)} last minute, ${percent(report.utilization.sinceStart)} since start`,
+    stalledMs > 0 ? `Blocked right now, for ${stalledMs} ms so far` : 'Not blocked now',
+    `Active handles and requests: ${resources.join(', ') || 'none'}`,
+  ].join('\n');
+}
+
+const WATCH_MS = 1000;
+
+/** `loop`: event-loop delay, utilization and what is active. */
+export const loop = command({
+  name: 'loop',
+  description: 'Show event-loop delay percentiles, utilization, the current stall and active handles; --watch redraws',
+  options: {
+    watch: { type: 'boolean', alias: 'w', description: 'redraw every second until Enter' },
+  },
+  async run(ctx, { flags }) {
+    const draw = async (): Promise<string> => {
+      const report = await ctx.main.query<LoopReport | null>('loop()');
+      if (!report) throw new UsageError('the monitor has stopped measuring the loop');
+      return describeLoop(report, ctx.watchdog.stalledMs());
+    };
+    if (!flags.watch) {
+      ctx.print(await draw());
+      return;
+    }
+    do {
+      // Clear the screen and home the cursor, so each second replaces the last.
+      ctx.print(`\x1b[H\x1b[2J${await draw()}\n\n(Enter stops)`);
+    } while (!(await ctx.waitForInput(WATCH_MS)));
+  },
+});
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/** `mem`: memory of the process and the main thread's heap. */
+export const mem = command({
+  name: 'mem',
+  description: "Show process memory, the main thread's V8 heap spaces, and garbage collections by kind",
+  async run(ctx) {
+    const { memory, heapSpaces, gc } = await ctx.main.query<MemReport>('mem()');
+    ctx.print(`Process: rss ${mib(memory.rss)}, heap ${mib(memory.heapUsed)} used of ${mib(memory.heapTotal)}, external ${mib(memory.external)}, array buffers ${mib(memory.arrayBuffers)}`);
+    ctx.print(table(['HEAP SPACE', 'SIZE', 'USED', 'AVAILABLE'], heapSpaces.map((s) => [s.name, mib(s.size), mib(s.used), mib(s.available)])));
+    const kinds = Object.entries(gc ?? {});
+    ctx.print(kinds.length === 0
+      ? 'No garbage collections since the monitor started.'
+      : table(['GARBAGE COLLECTIONS', 'COUNT', 'TOTAL ms'], kinds.map(([kind, seen]) => [kind, String(seen.count), seen.totalMs.toFixed(1)])));
+  },
+});

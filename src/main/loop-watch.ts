@@ -1,0 +1,134 @@
+import { createHistogram, performance, PerformanceObserver, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
+import { HEARTBEAT_MS, sharedNow } from '../protocol/threads';
+import { ownObjects } from './tasks';
+
+/** Event-loop delay percentiles in ms. */
+export interface DelayStats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
+/** What `loop` shows of the main thread. */
+export interface LoopReport {
+  sinceStart: DelayStats;
+  lastMinute: DelayStats;
+  /** Share of time the loop spent running callbacks, 0 to 1. */
+  utilization: { sinceStart: number; lastMinute: number };
+  /** Active handles and requests by type, as Node counts them. */
+  resources: Record<string, number>;
+}
+
+/** Garbage collections by kind since the monitor started. */
+export type GcReport = Record<string, { count: number; totalMs: number }>;
+
+const SLOT_MS = 10_000;
+const SLOTS = 6;
+const GC_KINDS: Record<number, string> = { 1: 'minor (scavenge)', 2: 'major (mark-compact)', 4: 'incremental marking', 8: 'weak callbacks' };
+
+function delayStats(histogram: RecordableHistogram): DelayStats {
+  const ms = (ns: number): number => Math.round(ns / 1e5) / 10;
+  if (histogram.count === 0) return { p50: 0, p90: 0, p99: 0, max: 0, samples: 0 };
+  return { p50: ms(histogram.percentile(50)), p90: ms(histogram.percentile(90)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), samples: histogram.count };
+}
+
+/**
+ * The process's one heartbeat: an unref'd interval that writes the time into shared memory, so the
+ * monitor thread can tell how long the loop has been stuck without asking it, and records how late
+ * each beat was, which is the event-loop delay that `loop` reports. It also counts garbage collections.
+ */
+function startLoopWatch(): { buffer: SharedArrayBuffer; loop(): LoopReport; gc(): GcReport; stop(): void } {
+  const buffer = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT);
+  const beat = new Float64Array(buffer);
+  const sinceStart = createHistogram();
+  let current = createHistogram();
+  // The last minute, as six ten-second slots: histograms can be added up but not trimmed.
+  const slots: { delay: RecordableHistogram; elu: EventLoopUtilization }[] = [];
+  let slotStart = sharedNow();
+  let slotElu = performance.eventLoopUtilization();
+  beat[0] = sharedNow();
+  const timer = setInterval(function aiomonitorHeartbeat() {
+    const now = sharedNow();
+    const lateNs = Math.max(1, Math.round((now - beat[0] - HEARTBEAT_MS) * 1e6));
+    beat[0] = now;
+    current.record(lateNs);
+    sinceStart.record(lateNs);
+    if (now - slotStart >= SLOT_MS) {
+      slots.push({ delay: current, elu: slotElu });
+      if (slots.length > SLOTS) slots.shift();
+      current = createHistogram();
+      slotStart = now;
+      slotElu = performance.eventLoopUtilization();
+    }
+  }, HEARTBEAT_MS);
+  timer.unref();
+  ownObjects.add(timer);
+
+  const collections: GcReport = {};
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+      const seen = (collections[kind] ??= { count: 0, totalMs: 0 });
+      seen.count++;
+      seen.totalMs += entry.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+
+  return {
+    buffer,
+    loop() {
+      const minute = createHistogram();
+      for (const slot of slots) minute.add(slot.delay);
+      minute.add(current);
+      const now = performance.eventLoopUtilization();
+      const windowStart = slots[0]?.elu ?? slotElu;
+      const resources: Record<string, number> = {};
+      for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
+      return {
+        sinceStart: delayStats(sinceStart),
+        lastMinute: delayStats(minute),
+        utilization: { sinceStart: now.utilization, lastMinute: performance.eventLoopUtilization(now, windowStart).utilization },
+        resources,
+      };
+    },
+    gc: () => structuredClone(collections),
+    stop() {
+      clearInterval(timer);
+      observer.disconnect();
+    },
+  };
+}
+
+let watch: ReturnType<typeof startLoopWatch> | undefined;
+let users = 0;
+
+/** Starts the heartbeat for one more monitor (one heartbeat per process); returns its memory and a release function. */
+export function acquireLoopWatch(): { buffer: SharedArrayBuffer; release(): void } {
+  watch ??= startLoopWatch();
+  users++;
+  let released = false;
+  return {
+    buffer: watch.buffer,
+    release() {
+      if (released) return;
+      released = true;
+      if (--users === 0) {
+        watch?.stop();
+        watch = undefined;
+      }
+    },
+  };
+}
+
+/** The loop report, or null when no monitor runs. */
+export function loopReport(): LoopReport | null {
+  return watch?.loop() ?? null;
+}
+
+/** Garbage collections by kind, or null when no monitor runs. */
+export function gcReport(): GcReport | null {
+  return watch?.gc() ?? null;
+}

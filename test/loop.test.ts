@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, test, type TestContext } from 'node:test';
+import { connect, startApp, waitFor, WAIT_MS, type App, type Client } from './helpers';
+
+// An app that blocks its loop on request, in a function with a name to find, and says for how long.
+const STALLING_APP = `
+  function crunchNumbers(ms) {
+    const start = Date.now();
+    while (Date.now() - start < ms);
+    return Date.now() - start;
+  }
+  globalThis.stallFor = (ms) => setTimeout(() => console.log('stalled ' + crunchNumbers(ms)), 10);
+  setInterval(function pollQueue() {}, 1000);
+  console.log('ready');
+`;
+
+async function attach(t: TestContext, env: NodeJS.ProcessEnv = {}): Promise<{ app: App; client: Client; stall(ms: number): Promise<number> }> {
+  const app = await startApp(STALLING_APP, { env: { DEBUG: '', ...env } });
+  t.after(() => app.kill());
+  await app.waitForOutput('ready');
+  const client = await connect(app.port);
+  t.after(() => client.socket.destroy());
+  const repl = await connect(app.consolePort, '> ');
+  t.after(() => repl.socket.destroy());
+  let stalls = 0;
+  return {
+    app,
+    client,
+    async stall(ms) {
+      await repl.command(`stallFor(${ms})`, 'Timeout');
+      stalls++;
+      await waitFor(() => app.stdout().split('stalled ').length > stalls, () => 'the app to finish its stall');
+      return Number(app.stdout().split('stalled ')[stalls].split('\n')[0]);
+    },
+  };
+}
+
+describe('blocks', { timeout: WAIT_MS * 2 }, () => {
+  test('a stall is recorded with the blocking function and about its real duration', async (t) => {
+    const { client, stall } = await attach(t);
+    assert.match(await client.command('blocks'), /No blocks so far/);
+    const real = await stall(1000);
+    let listing = '';
+    for (let tries = 0; tries < 50 && !/crunchNumbers/.test(listing); tries++) listing = await client.command('blocks');
+    const row = listing.split('\r\n').find((line) => /^1\s+\d\d:/.test(line));
+    assert.ok(row, listing);
+    assert.match(row, /crunchNumbers \(.*app\.js:\d+:\d+\)$/);
+    const measured = Number(/(\d+) ms/.exec(row)![1]);
+    assert.ok(Math.abs(measured - real) <= Math.max(60, real * 0.1), `measured ${measured} ms for a ${real} ms stall`);
+
+    const detail = await client.command('blocks 1');
+    assert.match(detail, /^block 1: \d+ ms, started /);
+    assert.match(detail, /at crunchNumbers \(.*app\.js:\d+:\d+\)/);
+    assert.match(await client.command('blocks 99'), /^✗ no block 99/);
+  });
+
+  test('blocks --top groups stalls by stack; MONITOR_BLOCK_LOG prints each one', async (t) => {
+    const { app, client, stall } = await attach(t, { MONITOR_BLOCK_LOG: '1', MONITOR_BLOCK_THRESHOLD: '150' });
+    await stall(400);
+    await stall(400);
+    await waitFor(() => app.stderr().split('\n').length > 2, () => `two block lines on stderr: ${app.stderr()}`);
+    assert.match(app.stderr(), /^aiomonitor: event loop blocked for \d+ ms at crunchNumbers \(.*app\.js:\d+:\d+\)\n/);
+    const top = await client.command('blocks --top');
+    assert.match(top, /^2 blocks, grouped by stack/);
+    assert.match(top, /\r\n2\s+\d+ ms\s+\d+ ms\s+crunchNumbers/);
+  });
+});
+
+describe('loop and mem', { timeout: WAIT_MS * 2 }, () => {
+  test('loop shows delay percentiles, utilization and active resources, also during a block', async (t) => {
+    const { client, stall } = await attach(t);
+    const out = await client.command('loop');
+    assert.match(out, /EVENT LOOP DELAY \(ms\)\s+P50\s+P90\s+P99\s+MAX\s+SAMPLES/);
+    assert.match(out, /last minute\s+[\d.]+\s+[\d.]+/);
+    assert.match(out, /Utilization: [\d.]+% last minute, [\d.]+% since start/);
+    assert.match(out, /Not blocked now/);
+    assert.match(out, /Active handles and requests: .*Timeout \d/);
+    const stalling = stall(3000);
+    let during = '';
+    for (let tries = 0; tries < 100 && !/Blocked right now/.test(during); tries++) during = await client.command('loop');
+    assert.match(during, /Blocked right now, for \d+ ms so far/);
+    await stalling;
+  });
+
+  test('loop --watch redraws until Enter', async (t) => {
+    const { client } = await attach(t);
+    const from = client.received().length;
+    client.send('loop --watch\r\n');
+    const redrawn = await client.until(/\(Enter stops\)[^]*\(Enter stops\)/, from);
+    assert.ok(redrawn.split('\x1b[H\x1b[2J').length - 1 >= 2, 'each redraw clears the screen first');
+    assert.match(redrawn, /EVENT LOOP DELAY/);
+    await client.command('');
+    assert.match(await client.command('help'), /Commands:/, 'the prompt is back');
+  });
+
+  test('mem shows process memory, heap spaces and garbage collections', async (t) => {
+    const { client } = await attach(t);
+    const out = await client.command('mem');
+    assert.match(out, /^Process: rss [\d.]+ MiB, heap [\d.]+ MiB used of [\d.]+ MiB/);
+    assert.match(out, /old_space\s+[\d.]+ MiB/);
+    assert.match(out, /GARBAGE COLLECTIONS|No garbage collections/);
+  });
+});
