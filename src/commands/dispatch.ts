@@ -6,14 +6,13 @@ import { type Command, type CommandContext, type CommandInput, UsageError } from
 
 const debug = createDebug('aiomonitor:commands');
 
-function readInput(cmd: Command, rest: string): CommandInput {
-  const strings = Object.entries(cmd.options).filter(([, spec]) => spec.type === 'string').map(([name]) => name);
-  const booleans = Object.entries(cmd.options).filter(([, spec]) => spec.type === 'boolean').map(([name]) => name);
+function parserOptions(cmd: Command): parse.Options {
+  const names = (type: string): string[] => Object.entries(cmd.options).filter(([, spec]) => spec.type === type).map(([name]) => name);
   const alias: Record<string, string> = { help: 'h' };
   for (const [name, spec] of Object.entries(cmd.options)) if (spec.alias) alias[name] = spec.alias;
-  const parsed = parse(rest, {
-    string: strings,
-    boolean: [...booleans, 'help'],
+  return {
+    string: names('string'),
+    boolean: [...names('boolean'), 'help'],
     alias,
     configuration: {
       'camel-case-expansion': false,
@@ -23,14 +22,32 @@ function readInput(cmd: Command, rest: string): CommandInput {
       'duplicate-arguments-array': false,
       'strip-aliased': true,
     },
-  });
+  };
+}
+
+function parseArguments(cmd: Command, rest: string): parse.Arguments {
+  const unreadable = new UsageError(`${cmd.name}: cannot read these arguments; usage: ${usage(cmd)}`);
+  let parsed: parse.Arguments;
+  try {
+    // yargs-parser splits on spaces only; a tab separates arguments too.
+    parsed = parse(rest.replace(/\t/g, ' '), parserOptions(cmd));
+  } catch {
+    throw unreadable;
+  }
+  // An option named `_` collides with yargs-parser's own list of arguments.
+  if (!Array.isArray(parsed._)) throw unreadable;
+  return parsed;
+}
+
+function readInput(cmd: Command, rest: string): CommandInput {
+  const parsed = parseArguments(cmd, rest);
   const flags: CommandInput['flags'] = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (key === '_' || key === '--') continue;
-    if (key !== 'help' && !(key in cmd.options)) {
+    if (key !== 'help' && !Object.hasOwn(cmd.options, key)) {
       throw new UsageError(`${cmd.name}: unknown option ${key.length === 1 ? '-' : '--'}${key}; usage: ${usage(cmd)}`);
     }
-    if (strings.includes(key) && value === '') throw new UsageError(`${cmd.name}: --${key} needs a value; usage: ${usage(cmd)}`);
+    if (cmd.options[key]?.type === 'string' && value === '') throw new UsageError(`${cmd.name}: --${key} needs a value; usage: ${usage(cmd)}`);
     flags[key] = value as string | boolean;
   }
   const args = parsed._.map(String);

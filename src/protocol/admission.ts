@@ -21,8 +21,12 @@ export function sameSecret(given: string, expected: string): boolean {
 }
 
 function turnAway(socket: net.Socket, message: string): void {
-  socket.end(`✗ ${message}\r\n`, () => socket.destroy());
-  // A client that stops reading must not hold the socket open.
+  // Keep reading what the client still sends: closing with unread data makes the kernel send a reset,
+  // which can wipe out the answer before the client reads it.
+  socket.on('data', () => {});
+  socket.once('end', () => socket.destroy());
+  socket.end(`✗ ${message}\r\n`);
+  // A client that never closes, or stops reading, must not hold the socket open.
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
