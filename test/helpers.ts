@@ -61,8 +61,8 @@ export interface App {
   kill(): void;
 }
 
-/** Runs `source` as an app with `-r aiomonitor/register` (or other node flags) on fresh ports. */
-export async function startApp(source: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; name?: string } = {}): Promise<App> {
+/** Runs `source` as an app with `-r aiomonitor/register` (or other node flags) on fresh ports, in `cwd` if given. */
+export async function startApp(source: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; name?: string; cwd?: string } = {}): Promise<App> {
   const file = writeScript(source, options.name);
   const port = await freePort();
   const consolePort = await freePort();
@@ -70,6 +70,7 @@ export async function startApp(source: string, options: { env?: NodeJS.ProcessEn
   const child = spawn(process.execPath, [...nodeArgs, file], {
     env: { ...process.env, MONITOR_PORT: String(port), CONSOLE_PORT: String(consolePort), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd,
   });
   let out = '';
   let err = '';

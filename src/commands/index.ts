@@ -1,3 +1,4 @@
+import { heapsnapshot, profile } from './diagnostics';
 import { help } from './help';
 import { blocks, loop, mem } from './loop';
 import { signal, stacktrace } from './process';
@@ -6,4 +7,4 @@ import { cancel, ps, where } from './tasks';
 import type { Command } from './types';
 
 /** Every command of the monitor prompt, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [help, ps, where, cancel, signal, stacktrace, blocks, loop, mem, consoleCommand, exit];
+export const COMMANDS: readonly Command[] = [help, ps, where, cancel, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, consoleCommand, exit];
