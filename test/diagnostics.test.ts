@@ -5,8 +5,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connect, startApp, type App, type Client } from './helpers';
 
+const made: string[] = [];
+// Profiles and snapshots are megabytes each: leave none behind.
+after(() => { for (const dir of made) fs.rmSync(dir, { recursive: true, force: true }); });
+
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-diag-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-diag-'));
+  made.push(dir);
+  return dir;
 }
 
 /** The rows of the top-10 table, as [self ms, self %, function, location]. */
