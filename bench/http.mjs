@@ -1,0 +1,105 @@
+// HTTP throughput of bench/server.mjs with autocannon, bare and under each preload. A fresh app for
+// every measurement, and the variants take turns within each round (in a rotated order), so a noisy
+// neighbour or a slow drift of the machine lands on all of them rather than on one. Next to req/s,
+// the app's CPU time per request (all its threads, the monitor's included): a neighbour taking a core
+// halves req/s for a while but barely moves the CPU a request costs, so that column stays readable on a
+// busy machine.
+import autocannon from 'autocannon';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { launch } from './launch.mjs';
+import { cpuSeconds } from './proc.mjs';
+import { connectMonitor } from './monitor-client.mjs';
+import { summarize, median, fixed, percent } from './stats.mjs';
+
+const VARIANTS = [
+  { key: 'bare', label: 'bare node', preload: 'bare' },
+  { key: 'idle', label: 'aiomonitor, idle', preload: 'monitor', maxLoss: 0.03 },
+  { key: 'ps', label: 'aiomonitor, a client running `ps` every 1 s', preload: 'monitor', pollPs: true, maxLoss: 0.05 },
+  { key: 'why', label: 'why-is-node-running (for comparison)', preload: 'why' },
+];
+
+/** Sends `ps` once a second until stopped, as someone watching an app would; returns its answer times. */
+function pollPs(client, everyMs = 1000) {
+  const stop = new AbortController();
+  const times = [];
+  const done = (async () => {
+    for (let next = performance.now(); !stop.signal.aborted; ) {
+      times.push((await client.command('ps')).ms);
+      next += everyMs;
+      await sleep(Math.max(0, next - performance.now()), undefined, { signal: stop.signal }).catch(() => {});
+    }
+  })();
+  return async () => {
+    stop.abort();
+    await done;
+    return times;
+  };
+}
+
+async function measureOnce(variant, settings) {
+  const app = launch('./server.mjs', { preload: variant.preload });
+  let client;
+  try {
+    const url = `http://127.0.0.1:${(await app.waitFor('stdout', /listening (\d+)/))[1]}/`;
+    // Load starts only once the monitor listens, so its start-up is not part of the measurement.
+    if (variant.preload === 'monitor') {
+      const port = await app.monitorPort();
+      if (variant.pollPs) client = await connectMonitor(port);
+    }
+    // A short unrecorded run first: the JIT and the connection pool settle the same way in every variant.
+    await autocannon({ url, connections: settings.connections, duration: settings.warmupSeconds });
+    const stopPolling = client ? pollPs(client) : null;
+    const cpuBefore = cpuSeconds(app.pid);
+    const result = await autocannon({ url, connections: settings.connections, duration: settings.seconds });
+    const cpu = cpuSeconds(app.pid) - cpuBefore;
+    const psTimes = stopPolling ? await stopPolling() : [];
+    if (result.errors || result.timeouts || result.non2xx) {
+      throw new Error(`${variant.label}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`);
+    }
+    return { rps: result.requests.total / result.duration, cpuUs: (cpu * 1e6) / result.requests.total, psTimes };
+  } finally {
+    client?.close();
+    await app.stop();
+  }
+}
+
+/** Runs every round and returns the table rows. */
+export async function measureHttp(settings, log) {
+  const samples = Object.fromEntries(VARIANTS.map((variant) => [variant.key, []]));
+  const cpuUs = Object.fromEntries(VARIANTS.map((variant) => [variant.key, []]));
+  const psTimes = [];
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
+    for (const variant of order) {
+      const { rps, cpuUs: cpu, psTimes: times } = await measureOnce(variant, settings);
+      samples[variant.key].push(rps);
+      cpuUs[variant.key].push(cpu);
+      psTimes.push(...times);
+      log(`http round ${round + 1}/${settings.rounds}: ${variant.label}: ${Math.round(rps)} req/s, ${fixed(cpu)} µs CPU/request${times.length ? `, ${times.length} × ps (median ${fixed(median(times))} ms)` : ''}`);
+    }
+  }
+  const bare = median(samples.bare);
+  const bareCpu = median(cpuUs.bare);
+  return VARIANTS.map((variant) => {
+    const summary = summarize(samples[variant.key]);
+    const cpu = summarize(cpuUs[variant.key]);
+    const ratio = summary.median / bare;
+    const row = {
+      measure: `HTTP req/s, ${variant.label}`,
+      result: `${Math.round(summary.median)} req/s (${Math.round(summary.min)}–${Math.round(summary.max)}, n=${summary.n}); ${fixed(cpu.median)} µs CPU/request (${fixed(cpu.min)}–${fixed(cpu.max)})`,
+      change: variant.key === 'bare' ? '' : `${ratio.toFixed(3)} (${percent(ratio)}); CPU/request ${percent(cpu.median / bareCpu)}`,
+    };
+    const notes = [];
+    if (variant.maxLoss !== undefined) {
+      Object.assign(row, { target: `loss ≤ ${variant.maxLoss * 100}%`, met: 1 - ratio <= variant.maxLoss });
+      // The mark follows req/s, as the target is written; when the steadier CPU figure disagrees, say so.
+      const cpuRise = cpu.median / bareCpu - 1;
+      if ((cpuRise > variant.maxLoss) === row.met) {
+        notes.push(`CPU/request ${percent(cpu.median / bareCpu)} ${row.met ? 'exceeds' : 'is within'} the ${variant.maxLoss * 100}% budget, which req/s ${row.met ? 'did not show' : 'missed'}: req/s swung ${Math.round(summary.spread * 100)}% between rounds`);
+      }
+    }
+    if (variant.pollPs && psTimes.length) notes.push(`\`ps\` answered in ${fixed(median(psTimes))} ms (median of ${psTimes.length}) under that load`);
+    if (notes.length) row.note = notes.join('; ');
+    return row;
+  });
+}
