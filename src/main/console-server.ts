@@ -1,6 +1,5 @@
 import net from 'node:net';
-import vm from 'node:vm';
-import { inspect } from 'node:util';
+import type vm from 'node:vm';
 import { Readable, Writable } from 'node:stream';
 import createDebug from 'debug';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
@@ -151,7 +150,7 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
 // The default writer lets an exception from inspecting a value (a throwing getter) escape the REPL's line handler.
 function showValue(value: unknown): string {
   try {
-    return inspect(value, { showProxy: true, colors: false });
+    return (require('node:util') as typeof import('node:util')).inspect(value, { showProxy: true, colors: false });
   } catch (err) {
     let why = 'inspecting it threw';
     try { why = String(err); } catch { /* nor can the error be shown */ }
@@ -164,7 +163,7 @@ type Shared = Map<string, () => unknown>;
 
 /** Makes the app's own globals live in a console context: reads follow the app, writes stay in the console. */
 function shareGlobals(context: vm.Context, shared: Shared): void {
-  builtins ??= new Set(vm.runInNewContext('Object.getOwnPropertyNames(globalThis)') as string[]);
+  builtins ??= new Set((require('node:vm') as typeof vm).runInNewContext('Object.getOwnPropertyNames(globalThis)') as string[]);
   const app = globalThis as Record<string, unknown>;
   for (const [name, get] of shared) {
     if (Object.prototype.hasOwnProperty.call(app, name)) continue;

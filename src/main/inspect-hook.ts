@@ -1,4 +1,3 @@
-import v8 from 'node:v8';
 import { HOOK_SYMBOL } from '../protocol/threads';
 import { gcReport, loopReport, type GcReport, type LoopReport } from './loop-watch';
 import { inspectTask, listTasks, findTask, trackWorkers, type Found, type TaskDetail, type TaskRow } from './tasks';
@@ -60,7 +59,7 @@ export function installInspectHook(): InspectHook {
     loop: loopReport,
     mem: () => ({
       memory: process.memoryUsage(),
-      heapSpaces: v8.getHeapSpaceStatistics().map((space) => ({
+      heapSpaces: (require('node:v8') as typeof import('node:v8')).getHeapSpaceStatistics().map((space) => ({
         name: space.space_name, size: space.space_size, used: space.space_used_size, available: space.space_available_size,
       })),
       gc: gcReport(),

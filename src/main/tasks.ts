@@ -1,6 +1,5 @@
 import net from 'node:net';
-import dgram from 'node:dgram';
-import { ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { describeClusterWorker } from '../cluster';
 import { describeTimer, listTimers, type TimerInternals } from './timers';
@@ -64,11 +63,17 @@ export function trackWorkers(): void {
   });
 }
 
+// Loaded when ps first runs, not when the monitor starts: most apps never ask.
+const isChildProcess = (handle: unknown): handle is ChildProcess =>
+  handle instanceof (require('node:child_process') as typeof import('node:child_process')).ChildProcess;
+const isUdpSocket = (handle: unknown): handle is import('node:dgram').Socket =>
+  handle instanceof (require('node:dgram') as typeof import('node:dgram')).Socket;
+
 /** Names the pipes of child processes ("stdout of child pid 12"), which Node lists as anonymous sockets. */
 function childPipes(handles: AnyHandle[]): Map<object, string> {
   const names = new Map<object, string>();
   for (const handle of handles) {
-    if (!(handle instanceof ChildProcess)) continue;
+    if (!isChildProcess(handle)) continue;
     handle.stdio.forEach((stream, fd) => {
       if (stream) names.set(stream, `${['stdin', 'stdout', 'stderr'][fd] ?? `fd ${fd}`} of child pid ${handle.pid}`);
     });
@@ -99,12 +104,12 @@ function describeHandle(handle: AnyHandle, pipes: Map<object, string>): Omit<Tas
     const pipe = pipes.get(handle) ?? `pipe${fd >= 0 ? ` fd ${fd}` : ''}`;
     return { type: 'socket', ref: true, summary: socket.connecting ? 'connecting' : pipe };
   }
-  if (handle instanceof dgram.Socket) {
+  if (isUdpSocket(handle)) {
     let at = 'unbound';
     try { const a = handle.address(); at = address(a.address, a.port); } catch { /* not bound yet */ }
     return { type: 'udp', ref: true, summary: at };
   }
-  if (handle instanceof ChildProcess) {
+  if (isChildProcess(handle)) {
     const worker = describeClusterWorker(handle);
     return { type: 'child', ref: true, summary: `pid ${handle.pid}: ${worker ?? handle.spawnargs.join(' ')}` };
   }
