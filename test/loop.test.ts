@@ -100,11 +100,15 @@ describe('loop and mem', { timeout: WAIT_MS * 2 }, () => {
     assert.match(await client.command('help'), /Commands:/, 'the prompt is back');
   });
 
-  test('mem shows process memory, heap spaces and garbage collections', async (t) => {
-    const { client } = await attach(t);
-    const out = await client.command('mem');
-    assert.match(out, /^Process: rss [\d.]+ MiB, heap [\d.]+ MiB used of [\d.]+ MiB/);
-    assert.match(out, /old_space\s+[\d.]+ MiB/);
-    assert.match(out, /GARBAGE COLLECTIONS|No garbage collections/);
+  test('mem shows process memory, heap spaces, and garbage collections from the first mem on', async (t) => {
+    const { app, client } = await attach(t);
+    const first = await client.command('mem');
+    assert.match(first, /^Process: rss [\d.]+ MiB, heap [\d.]+ MiB used of [\d.]+ MiB/);
+    assert.match(first, /old_space\s+[\d.]+ MiB/);
+    assert.match(first, /garbage collections since the first mem/i);
+    const repl = await connect(app.consolePort, '> ');
+    t.after(() => repl.socket.destroy());
+    await repl.command('for (let i = 0; i < 20; i++) globalThis.junk = Array.from({ length: 1e5 }, (_, n) => ({ n })); "made"', 'made');
+    assert.match(await client.command('mem'), /Garbage collections since the first mem, [^\r]*:\r\nKIND\s+COUNT\s+TOTAL ms\r\nminor \(scavenge\)\s+[1-9]/);
   });
 });

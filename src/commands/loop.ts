@@ -113,14 +113,16 @@ function mib(bytes: number): string {
 /** `mem`: memory of the process and the main thread's heap. */
 export const mem = command({
   name: 'mem',
-  description: "Show process memory, the main thread's V8 heap spaces, and garbage collections by kind",
+  description: "Show process memory, the main thread's V8 heap spaces, and garbage collections by kind since the first mem",
   async run(ctx) {
     const { memory, heapSpaces, gc } = await ctx.main.query<MemReport>('mem()');
     ctx.print(`Process: rss ${mib(memory.rss)}, heap ${mib(memory.heapUsed)} used of ${mib(memory.heapTotal)}, external ${mib(memory.external)}, array buffers ${mib(memory.arrayBuffers)}`);
     ctx.print(table(['HEAP SPACE', 'SIZE', 'USED', 'AVAILABLE'], heapSpaces.map((s) => [s.name, mib(s.size), mib(s.used), mib(s.available)])));
-    const kinds = Object.entries(gc ?? {});
+    if (!gc) return;
+    const kinds = Object.entries(gc.kinds);
+    const since = `since the first mem, ${ago(gc.since)}`;
     ctx.print(kinds.length === 0
-      ? 'No garbage collections since the monitor started.'
-      : table(['GARBAGE COLLECTIONS', 'COUNT', 'TOTAL ms'], kinds.map(([kind, seen]) => [kind, String(seen.count), seen.totalMs.toFixed(1)])));
+      ? `No garbage collections ${since}; run mem again later to see them.`
+      : `Garbage collections ${since}:\n${table(['KIND', 'COUNT', 'TOTAL ms'], kinds.map(([kind, seen]) => [kind, String(seen.count), seen.totalMs.toFixed(1)]))}`);
   },
 });

@@ -21,8 +21,11 @@ export interface LoopReport {
   resources: Record<string, number>;
 }
 
-/** Garbage collections by kind since the monitor started. */
-export type GcReport = Record<string, { count: number; totalMs: number }>;
+/** Garbage collections by kind, counted since `since` (ms since the epoch). */
+export interface GcReport {
+  since: number;
+  kinds: Record<string, { count: number; totalMs: number }>;
+}
 
 const SLOT_MS = 10_000;
 const SLOTS = 6;
@@ -66,16 +69,24 @@ function startLoopWatch(): { buffer: SharedArrayBuffer; loop(): LoopReport; gc()
   timer.unref();
   ownObjects.add(timer);
 
-  const collections: GcReport = {};
-  const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
-      const seen = (collections[kind] ??= { count: 0, totalMs: 0 });
-      seen.count++;
-      seen.totalMs += entry.duration;
-    }
-  });
-  observer.observe({ entryTypes: ['gc'] });
+  // Counted only once someone asks: a busy server collects garbage many times a second, and every
+  // collection would otherwise cost the app a callback on its own thread.
+  let collections: GcReport | undefined;
+  let observer: PerformanceObserver | undefined;
+  const countCollections = (): GcReport => {
+    if (collections) return collections;
+    const counted: GcReport = { since: Date.now(), kinds: {} };
+    observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+        const seen = (counted.kinds[kind] ??= { count: 0, totalMs: 0 });
+        seen.count++;
+        seen.totalMs += entry.duration;
+      }
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    return (collections = counted);
+  };
 
   return {
     buffer,
@@ -94,10 +105,10 @@ function startLoopWatch(): { buffer: SharedArrayBuffer; loop(): LoopReport; gc()
         resources,
       };
     },
-    gc: () => structuredClone(collections),
+    gc: () => structuredClone(countCollections()),
     stop() {
       clearInterval(timer);
-      observer.disconnect();
+      observer?.disconnect();
     },
   };
 }

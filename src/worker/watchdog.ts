@@ -66,7 +66,8 @@ export function startWatchdog(main: MainThread, thresholdMs: number, log: (block
         log(block);
       });
     }
-  }, Math.max(5, Math.min(20, thresholdMs / 4)));
+    // Polling is cheap but wakes a thread: a beat's period is as fine as the heartbeat itself can tell.
+  }, Math.max(5, Math.min(HEARTBEAT_MS, thresholdMs / 2)));
   poll.unref();
 
   return {
