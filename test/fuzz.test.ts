@@ -442,7 +442,7 @@ function cannedQuery(rng: Rng, call: string): unknown {
     return {
       memory: { rss: 60e6, heapTotal: 8e6, heapUsed: 5e6, external: 2e6, arrayBuffers: 1e5 },
       heapSpaces: [{ name: 'new_space', size: 1e6, used: 5e5, available: 5e5 }, { name: 'old_space', size: 5e6, used: 4e6, available: 1e6 }],
-      gc: rng.chance(0.3) ? null : { 'minor (scavenge)': { count: 12, totalMs: 3.5 }, 'major (mark-compact)': { count: 1, totalMs: 4.25 } },
+      gc: rng.chance(0.3) ? null : { since: Date.now() - 5000, kinds: { 'minor (scavenge)': { count: 12, totalMs: 3.5 }, 'major (mark-compact)': { count: 1, totalMs: 4.25 } } },
     };
   }
   return undefined;
