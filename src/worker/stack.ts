@@ -60,9 +60,15 @@ export async function captureMainStack(main: MainThread): Promise<StackReport> {
   const { inspector } = main;
   try {
     return await inspector.withDebugger(async (scripts) => {
-      const paused = inspector.nextPause(blocked ? MAIN_DEADLINE_MS : IDLE_WAIT_MS);
-      await inspector.post('Debugger.pause');
-      const event = await paused;
+      const pause = async (waitMs: number): Promise<PausedEvent | null> => {
+        const paused = inspector.nextPause(waitMs);
+        await inspector.post('Debugger.pause');
+        return paused;
+      };
+      let event = await pause(blocked ? MAIN_DEADLINE_MS : IDLE_WAIT_MS);
+      // A pause can be lost right after another capture resumed the thread; if the loop turned out to be
+      // blocked meanwhile, ask once more and wait as long as for a block.
+      if (!event && !blocked && main.stalledMs() > BLOCKED_AFTER_MS) event = await pause(MAIN_DEADLINE_MS);
       if (!event) return { state: blocked ? 'native' : 'idle', stalledMs: main.stalledMs() };
       let frames: Frame[];
       try {
