@@ -55,6 +55,7 @@ export class Monitor implements AsyncDisposable {
   #console: ConsoleServer | undefined;
   #releaseLoopWatch: (() => void) | undefined;
   #closing: Promise<void> | undefined;
+  #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
   #settle!: { resolve(address: MonitorAddress): void; reject(error: Error): void };
 
@@ -110,12 +111,12 @@ export class Monitor implements AsyncDisposable {
   }
 
   async #launch(): Promise<MonitorAddress> {
-    const { monitor, console, token, maxSessions, idleTimeoutMs, blockThresholdMs, blockLog, locals } = this.#options;
+    const { monitor, console: consoleWanted, token, maxSessions, idleTimeoutMs, blockThresholdMs, blockLog, locals } = this.#options;
     const rules = { token, maxSessions, idleTimeoutMs };
     const hook = installInspectHook();
     const { buffer: heartbeat, release } = acquireLoopWatch();
     this.#releaseLoopWatch = release;
-    if (console) this.#console = await listenConsole({ endpoint: console, rules, locals, monitor: this });
+    if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
     const { port1: link, port2: workerEnd } = new MessageChannel();
@@ -140,11 +141,15 @@ export class Monitor implements AsyncDisposable {
     return toAddress(listening, consoleEndpoint);
   }
 
-  async #teardown(): Promise<void> {
-    this.#releaseLoopWatch?.();
-    const worker = this.#worker;
-    const stopped = worker ? this.#stopWorker(worker) : undefined;
-    await Promise.all([stopped, this.#console?.close()]);
+  // Once only: a failed start tears down at once, and a later close() must not wait for a thread long gone.
+  #teardown(): Promise<void> {
+    this.#tearingDown ??= (async () => {
+      this.#releaseLoopWatch?.();
+      const worker = this.#worker;
+      const stopped = worker ? this.#stopWorker(worker) : undefined;
+      await Promise.all([stopped, this.#console?.close()]);
+    })();
+    return this.#tearingDown;
   }
 
   async #stopWorker(worker: Worker): Promise<void> {

@@ -345,3 +345,13 @@ test('await using closes the monitor at the end of the block (compiled by TypeSc
   assert.equal(seen?.closed, false);
   assert.equal(monitor?.closed, true);
 });
+
+test('close() after a failed start resolves', { timeout: 15_000 }, async (t) => {
+  const taken = await holdPort(t);
+  const monitor = startMonitor({ port: taken, consoleEnabled: false });
+  await assert.rejects(monitor.ready, /already in use/);
+  // Let the failed start finish tearing down, so that close() comes when the monitor thread is gone.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await monitor.close();
+  assert.equal(monitor.closed, true);
+});
