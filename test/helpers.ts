@@ -13,14 +13,23 @@ export const REGISTER = path.join(ROOT, 'dist', 'register.js');
 /** How long any wait in a test may take before the test fails. */
 export const WAIT_MS = 15_000;
 
-/** A port that was free a moment ago. */
+/**
+ * A port that was free a moment ago, chosen below the kernel's ephemeral range: a port from listen(0)
+ * may be handed out again as the source port of some test's client connection before the app binds it.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    server.close();
+    await once(server, 'close');
+    return port;
+  }
 }
 
 /** Holds a port for the duration of the test, as another app would. */
