@@ -469,7 +469,7 @@ function fakeContext(rng: Rng, out: string[], effects: Effects): CommandContext 
         return {};
       }) as Promise<any>;
     },
-    hold: (work) => work(),
+    hold: (work) => work(() => {}),
     withDebugger: (work) => (rng.chance(0.2) ? fail() : work(new Map([['7', FAKE_SCRIPT]]))),
     nextPause: () => Promise.resolve(rng.chance(0.5) ? null : {
       callFrames: [

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import inspector, { type Profiler } from 'node:inspector';
+import type { Profiler } from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
 import { HOT_HEADER, hotRows, hottestFunctions, type HotFunction } from '../worker/cpuprofile';
-import { MainThreadBusyError, type MainInspector } from '../worker/inspector';
+import type { MainInspector } from '../worker/inspector';
 import { BLOCKED_AFTER_MS, displayUrl } from '../worker/stack';
 import { table } from './format';
 import { command, UsageError } from './types';
@@ -156,42 +156,24 @@ export const profile = command({
   },
 });
 
-function postTo<T>(session: inspector.Session, method: string, params: object, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new MainThreadBusyError(`the main thread has not finished ${method} in ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
-    session.post(method, params, (error, result) => {
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(result as T);
+// The snapshot arrives as chunk events ahead of the answer, so one session must carry the whole exchange.
+function takeSnapshot(inspector: MainInspector, handle: FileHandle, timeoutMs: number): Promise<void> {
+  return inspector.hold(async (subscribe) => {
+    // Chunks go to disk as they come; a failed write must not become an unhandled rejection in this thread.
+    let writing: Promise<void> = Promise.resolve();
+    let failure: Error | undefined;
+    subscribe('HeapProfiler.addHeapSnapshotChunk', (message: { params: { chunk: string } }) => {
+      writing = writing.then(() => (failure ? undefined : handle.writeFile(message.params.chunk))).catch((error: Error) => { failure ??= error; });
     });
-  });
-}
-
-// The snapshot comes as chunk events ahead of the answer, and MainInspector passes no events on:
-// it gets a session of its own, connected only while it is taken.
-async function takeSnapshot(handle: FileHandle, timeoutMs: number): Promise<void> {
-  const session = new inspector.Session();
-  session.connectToMainThread();
-  // Chunks go to disk as they come; a failed write must not become an unhandled rejection in this thread.
-  let writing: Promise<void> = Promise.resolve();
-  let failure: Error | undefined;
-  const onChunk = (message: { params: { chunk: string } }): void => {
-    writing = writing.then(() => (failure ? undefined : handle.writeFile(message.params.chunk))).catch((error: Error) => { failure ??= error; });
-  };
-  session.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
-  try {
-    await postTo(session, 'HeapProfiler.enable', {}, 2000);
+    await inspector.post('HeapProfiler.enable');
     try {
-      await postTo(session, 'HeapProfiler.takeHeapSnapshot', { reportProgress: false }, timeoutMs);
+      await inspector.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, timeoutMs);
     } finally {
-      await postTo(session, 'HeapProfiler.disable', {}, 2000).catch((error: Error) => debug('HeapProfiler.disable: %s', error.message));
+      await inspector.post('HeapProfiler.disable').catch((error: Error) => debug('HeapProfiler.disable: %s', error.message));
     }
     await writing;
     if (failure) throw failure;
-  } finally {
-    session.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
-    session.disconnect();
-  }
+  });
 }
 
 function freeMemory(): number {
@@ -218,7 +200,7 @@ export const heapsnapshot = command({
       await writeOutput(pathText, 'heapsnapshot', async (file, handle) => {
         ctx.print(`Taking a heap snapshot of ${megabytes(heapUsed)}: the main thread freezes until it is written, and the process needs at least ${megabytes(heapUsed)} more memory, several times that for a heap of many small objects (${megabytes(free)} free)...`);
         const started = Date.now();
-        await takeSnapshot(handle, SNAPSHOT_BASE_MS + (heapUsed / 1024 ** 2) * SNAPSHOT_MS_PER_MB);
+        await takeSnapshot(ctx.main.inspector, handle, SNAPSHOT_BASE_MS + (heapUsed / 1024 ** 2) * SNAPSHOT_MS_PER_MB);
         const { size } = await handle.stat();
         ctx.print(`✓ wrote ${file} (${megabytes(size)}) in ${((Date.now() - started) / 1000).toFixed(1)} s; open it in Chrome DevTools (Memory tab)`);
       });

@@ -1,7 +1,8 @@
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { describeClusterWorker } from '../cluster';
+import { describeEndpoint } from '../config';
 import { describeTimer, listTimers, type TimerInternals } from './timers';
 
 /** One row of `ps`: something alive in the process, under a stable ID. */
@@ -48,8 +49,7 @@ function idOf(object: object): number {
 export const ownObjects = new WeakSet<object>();
 
 function address(host: string | undefined, port: number | undefined): string {
-  if (!host) return '?';
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return host ? describeEndpoint({ host, port: port ?? 0 }) : '?';
 }
 
 // Node lists no worker threads among its handles, but announces each new one on `process`.
@@ -100,8 +100,8 @@ function describeHandle(handle: AnyHandle, pipes: Map<object, string>): Omit<Tas
       const arrow = (handle as AnyHandle).server ? '<-' : '->';
       return { type: 'socket', ref: true, summary: `${address(socket.localAddress, socket.localPort)} ${arrow} ${address(socket.remoteAddress, socket.remotePort)}` };
     }
-    const fd = (handle as AnyHandle)._handle?.fd;
-    const pipe = pipes.get(handle) ?? `pipe${fd >= 0 ? ` fd ${fd}` : ''}`;
+    const handleFd = (handle as AnyHandle)._handle?.fd;
+    const pipe = pipes.get(handle) ?? `pipe${handleFd >= 0 ? ` fd ${handleFd}` : ''}`;
     return { type: 'socket', ref: true, summary: socket.connecting ? 'connecting' : pipe };
   }
   if (isUdpSocket(handle)) {

@@ -15,8 +15,8 @@ export type ScriptUrls = Map<string, string>;
 export interface MainInspector {
   /** Sends one protocol command; rejects with MainThreadBusyError past the deadline. */
   post<T = any>(method: string, params?: object, timeoutMs?: number): Promise<T>;
-  /** Keeps one session connected while `work` runs, so that object IDs stay valid from one request to the next. */
-  hold<T>(work: () => Promise<T>): Promise<T>;
+  /** Keeps one session connected while `work` runs, so that object IDs and event subscriptions hold from one request to the next. */
+  hold<T>(work: (subscribe: Subscribe) => Promise<T>): Promise<T>;
   /** Runs `work` with the Debugger domain enabled and the URLs of all scripts, one caller at a time. */
   withDebugger<T>(work: (scripts: ScriptUrls) => Promise<T>, timeoutMs: number): Promise<T>;
   /** Resolves with the next `Debugger.paused` event's params, or null after `timeoutMs`. */
@@ -24,6 +24,9 @@ export interface MainInspector {
   /** Disconnects the session. */
   close(): void;
 }
+
+/** Listens to one protocol event of the held session, until the hold ends. */
+export type Subscribe = (event: string, listener: (message: { params: any }) => void) => void;
 
 /** The part of `Debugger.paused` the monitor reads. */
 export interface PausedEvent {
@@ -105,7 +108,17 @@ export function connectMainInspector(): MainInspector {
 
   return {
     post,
-    hold: (work) => hold(() => work()),
+    hold: (work) => hold(async (current) => {
+      const subscriptions: [string, (message: { params: any }) => void][] = [];
+      try {
+        return await work((event, listener) => {
+          current.on(event, listener);
+          subscriptions.push([event, listener]);
+        });
+      } finally {
+        for (const [event, listener] of subscriptions) current.off(event, listener);
+      }
+    }),
     withDebugger(work, timeoutMs) {
       const result = queue.then(() => runWithDebugger(work, timeoutMs));
       queue = result.catch(() => {});
