@@ -11,8 +11,6 @@ import type { TimerInternals } from './timers';
 export interface InspectHook {
   /** Takes the private timer lists the monitor thread found through the inspector. */
   adoptTimers(lists: TimerInternals['lists'], immediates: TimerInternals['immediates'], binding: { getLibuvNow(): number }): void;
-  /** Whether adoptTimers ran. */
-  hasTimers(): boolean;
   /** Rows of `ps`; unref'd timers only when `all`. */
   list(all: boolean): TaskRow[];
   /** Facts about one task and labels for its functions, or null when it is gone. */
@@ -48,7 +46,6 @@ export function installInspectHook(): InspectHook {
     adoptTimers(lists, immediates, binding) {
       timers = { lists, immediates, now: () => binding.getLibuvNow() };
     },
-    hasTimers: () => timers !== undefined,
     list: (all) => listTasks(timers, all),
     inspect(id) {
       const found = inspectTask(timers, id);
