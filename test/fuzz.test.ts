@@ -511,6 +511,7 @@ function fakeContext(rng: Rng, out: string[], effects: Effects): CommandContext 
     main,
     watchdog,
     commands,
+    peer: 'monitor session from 127.0.0.1:1',
     print: (text = '') => { out.push(text); },
     exit: () => { effects.exit = true; },
     // Enter comes at once or after a few redraws, so that loop --watch ends.

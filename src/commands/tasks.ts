@@ -61,6 +61,6 @@ export const cancel = command({
   description: 'Cancel a task: clear a timer, close a socket or server, terminate a child process or worker',
   args: ['ID'],
   async run(ctx, { args: [text] }) {
-    ctx.print(await ctx.main.call<string>('cancel', taskId(text)));
+    ctx.print(await ctx.main.call<string>('cancel', taskId(text), ctx.peer));
   },
 });

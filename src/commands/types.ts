@@ -16,6 +16,8 @@ export interface CommandContext {
   openConsole(): Promise<void>;
   /** Every command, for help. */
   commands: readonly Command[];
+  /** Who is typing, as the history of finished tasks names them: `monitor session from 127.0.0.1:52814`. */
+  peer: string;
 }
 
 /** An option a command takes. */

@@ -1,10 +1,11 @@
 import type { InspectHook } from './inspect-hook';
 
-/** Ends one task on the main thread and says how it went, with ✓ or ✗, in one line. */
-export function cancelTask(hook: InspectHook, id: number): string {
+/** Ends one task on the main thread, asked by `by` (who is named in the history of finished tasks), and says how it went, with ✓ or ✗, in one line. */
+export function cancelTask(hook: InspectHook, id: number, by: string): string | Promise<string> {
   const found = hook.find(id);
   if (!found) return `✗ no task ${id}: it has ended or never existed; run ps to see the current IDs`;
-  const { object, row } = found;
+  const { object, row, live } = found;
+  if (live) return live.cancel(by);
   const handle = object as Record<string, any>;
   const what = `${row.type} ${id} (${row.summary})`;
   switch (row.type) {

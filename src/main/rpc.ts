@@ -10,7 +10,7 @@ type Handler = (...args: any[]) => unknown;
 
 function handlers(hook: InspectHook): Record<MainOperation, Handler> {
   return {
-    cancel: (id: number) => cancelTask(hook, id),
+    cancel: (id: number, by: string) => cancelTask(hook, id, by),
   };
 }
 

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
 import { describeClusterWorker } from '../cluster';
 import { describeEndpoint } from '../config';
+import { forgetIdsExcept, idOf, objectById, registry, type LiveTask } from './registry';
 import { describeTimer, listTimers, type TimerInternals } from './timers';
 
 /** One row of `ps`: something alive in the process, under a stable ID. */
@@ -12,6 +13,10 @@ export interface TaskRow {
   /** Whether it keeps the event loop (and so the process) alive. */
   ref: boolean;
   summary: string;
+  /** How long it has run, in ms, when known (named tasks, requests, and anything created while tracing). */
+  age?: number;
+  /** A named task's name, or a request's method and URL. */
+  name?: string;
 }
 
 /** What `where` shows of one task. */
@@ -23,27 +28,12 @@ export interface TaskDetail extends TaskRow {
 export interface Found {
   object: object;
   row: Omit<TaskRow, 'id'>;
+  /** Set for named tasks and requests, which the registry tracks. */
+  live?: LiveTask;
 }
 
 type Listening = { listeners(event: string): Function[] };
 type AnyHandle = Record<string, any>;
-
-// IDs are handed out on first sight and never reused, so an ID seen in `ps` means one thing for the process's life.
-const ids = new WeakMap<object, number>();
-const byId = new Map<number, WeakRef<object>>();
-let nextId = 1;
-
-function idOf(object: object): number {
-  let id = ids.get(object);
-  if (id === undefined) {
-    id = nextId++;
-    ids.set(object, id);
-  }
-  // A task may drop out of a listing for a while (an interval is off its list while its callback runs):
-  // when it comes back, its ID must lead to it again.
-  if (!byId.has(id)) byId.set(id, new WeakRef(object));
-  return id;
-}
 
 /** Objects the monitor itself created, which ps must not show. */
 export const ownObjects = new WeakSet<object>();
@@ -123,9 +113,13 @@ function describeRequest(request: AnyHandle): Omit<TaskRow, 'id'> {
   return { type: 'request', ref: true, summary: `${name}${detail}` };
 }
 
-/** Everything alive now, in a stable order: timers, then handles, then requests. */
+/** Everything alive now, in a stable order: named tasks and HTTP requests, timers, handles, then libuv requests. */
 function findAll(timers: TimerInternals | undefined): Found[] {
   const found: Found[] = [];
+  const now = Date.now();
+  for (const live of registry().live) {
+    found.push({ object: live.object, live, row: { type: live.type, ref: true, summary: live.describe(), age: now - live.started, name: live.name } });
+  }
   if (timers) {
     for (const item of listTimers(timers)) {
       if (!ownObjects.has(item.object)) found.push(item);
@@ -154,13 +148,13 @@ export function listTasks(timers: TimerInternals | undefined, includeUnref: bool
     live.add(id);
     if (includeUnref || row.ref) rows.push({ id, ...row });
   }
-  for (const id of byId.keys()) if (!live.has(id)) byId.delete(id);
+  forgetIdsExcept(live);
   return rows.sort((a, b) => a.id - b.id);
 }
 
 /** The live object behind an ID, or undefined when it ended or never existed. */
 export function findTask(timers: TimerInternals | undefined, id: number): Found | undefined {
-  const object = byId.get(id)?.deref();
+  const object = objectById(id);
   if (!object) return undefined;
   return findAll(timers).find((item) => item.object === object);
 }
@@ -179,7 +173,10 @@ export function inspectTask(timers: TimerInternals | undefined, id: number): { d
   const facts: [string, string][] = [];
   let functions: [string, Function][] = [];
   const handle = object as AnyHandle;
-  if (row.type === 'timeout' || row.type === 'interval' || row.type === 'immediate') {
+  if (item.live) {
+    facts.push(...item.live.facts());
+    functions = item.live.functions?.() ?? [];
+  } else if (row.type === 'timeout' || row.type === 'interval' || row.type === 'immediate') {
     const timer = describeTimer(handle);
     facts.push(...timer.facts);
     functions = timer.functions;

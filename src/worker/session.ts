@@ -59,6 +59,7 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
     main: env.main,
     watchdog: env.watchdog,
     commands: COMMANDS,
+    peer: `monitor session ${socket.remoteAddress ? `from ${describeEndpoint({ host: socket.remoteAddress, port: socket.remotePort ?? 0 })}` : 'on a Unix socket'}`,
     print: (text = '') => write(`${text}\n`),
     exit: () => { ending = true; },
     waitForInput: (ms) => new Promise<boolean>((resolve) => {

@@ -1,0 +1,181 @@
+/**
+ * The process-wide registry behind `ps`, `ps-terminated` and custom commands: task IDs, named tasks and
+ * requests in flight, the history of finished tasks, and the commands the app defined.
+ * There is one per process, kept on globalThis, so that every copy of the package (the preload's, the
+ * app's `require`, the app's `import`) sees the same tasks under the same IDs.
+ */
+
+/** A link of a task's creation chain, recorded while tracing is on. */
+export interface TraceLink {
+  /** What was created: an async resource type (Timeout, TCPWRAP…), `task` or `http-in`. */
+  type: string;
+  /** A named task's name, or a request's method and URL; empty for plain resources. */
+  name: string;
+  /** When it was created, ms since the epoch. */
+  created: number;
+  /** Holds the stack where it was created; V8 formats it only when `.stack` is read. */
+  site: { stack?: string };
+  /** The link it was created under, or null at the root or where older links were dropped. */
+  parent: TraceLink | null;
+  /** Links between this one and its parent were dropped to bound memory. */
+  elided: boolean;
+  /** How many links lie above it, elided ones included. */
+  depth: number;
+}
+
+/** Something the registry lists in `ps` beside the handles Node reports: a named task or a request in flight. */
+export interface LiveTask {
+  /** The object the task's ID belongs to. */
+  object: object;
+  /** The TYPE column of ps: `task`, `http-in`, `http-out`. */
+  type: string;
+  /** What `ps --sort name` sorts by. */
+  name: string;
+  /** When it started, ms since the epoch. */
+  started: number;
+  /** The DESCRIPTION column of ps. */
+  describe(): string;
+  /** Lines of `where`. */
+  facts(): [string, string][];
+  /** Ends it on the main thread, asked by `by`; says what was done in one ✓/✗ line. */
+  cancel(by: string): string | Promise<string>;
+  /** Functions whose source locations `where` shows, with labels. */
+  functions?(): [string, Function][];
+  /** Where it was created, when tracing was on. */
+  link?: TraceLink;
+}
+
+/** How a finished task ended. */
+export type Outcome = 'done' | 'error' | 'cancelled' | 'ended';
+
+/** One row of `ps-terminated`. */
+export interface EndedTask {
+  id: number;
+  type: string;
+  name: string;
+  summary: string;
+  /** When it started and ended, ms since the epoch. */
+  started: number;
+  ended: number;
+  outcome: Outcome;
+  /** The error's message for `error`; what happened otherwise (`status 200`, `socket closed`). */
+  detail?: string;
+  /** Where it ended: the error's stack, or the stack of the code that cancelled it. */
+  stack?: string;
+  /** Who cancelled it, for `cancelled`. */
+  cancelledBy?: string;
+  /** Its creation chain, when tracing was on. */
+  link?: TraceLink;
+}
+
+/** How many finished tasks `ps-terminated` keeps unless told otherwise. */
+export const MAX_TERMINATION_HISTORY = 1000;
+
+/** The shared state; its shape is versioned because copies of different versions of the package may meet in one process. */
+export interface Registry {
+  version: 1;
+  ids: WeakMap<object, number>;
+  byId: Map<number, WeakRef<object>>;
+  nextId: number;
+  live: Set<LiveTask>;
+  /** Finished tasks, oldest first, at most `historyLimit`. */
+  history: EndedTask[];
+  historyLimit: number;
+  /** Custom commands by name, stored as the app defined them (see custom-commands.ts). */
+  commands: Map<string, unknown>;
+  /** Set while tracing is on (see trace.ts). */
+  tracer: Tracer | null;
+}
+
+/** What tracing offers the rest of the registry. */
+export interface Tracer {
+  /** Records a named task or request as a link under the current one; `run` runs code with it as the current link. */
+  begin(type: string, name: string): { link: TraceLink; run<T>(fn: () => T): T };
+  /** The link of the resource or object behind a ps row, if it was created while tracing. */
+  linkOf(object: object): TraceLink | undefined;
+}
+
+const KEY = Symbol.for('aiomonitor.registry');
+
+/** The registry of this process, created on first use. */
+export function registry(): Registry {
+  const holder = globalThis as unknown as Record<symbol, Registry | undefined>;
+  let found = holder[KEY];
+  if (!found) {
+    found = {
+      version: 1,
+      ids: new WeakMap(),
+      byId: new Map(),
+      nextId: 1,
+      live: new Set(),
+      history: [],
+      historyLimit: MAX_TERMINATION_HISTORY,
+      commands: new Map(),
+      tracer: null,
+    };
+    Object.defineProperty(globalThis, KEY, { value: found, enumerable: false, configurable: true });
+  }
+  return found;
+}
+
+// IDs are handed out on first sight and never reused, so an ID seen in `ps` means one thing for the process's life.
+/** The ID of a task, given on first sight. */
+export function idOf(object: object): number {
+  const state = registry();
+  let id = state.ids.get(object);
+  if (id === undefined) {
+    id = state.nextId++;
+    state.ids.set(object, id);
+  }
+  // A task may drop out of a listing for a while (an interval is off its list while its callback runs):
+  // when it comes back, its ID must lead to it again.
+  if (!state.byId.has(id)) state.byId.set(id, new WeakRef(object));
+  return id;
+}
+
+/** The live object behind an ID, if it is still alive. */
+export function objectById(id: number): object | undefined {
+  return registry().byId.get(id)?.deref();
+}
+
+/** Forgets the IDs of objects not in `live`, so that the map of IDs does not grow with every task ever seen. */
+export function forgetIdsExcept(live: Set<number>): void {
+  const { byId } = registry();
+  for (const id of byId.keys()) if (!live.has(id)) byId.delete(id);
+}
+
+/** Adds a named task or a request to ps; returns a function that records how it ended and removes it. */
+export function addLive(task: LiveTask): (outcome: Outcome, end?: Pick<EndedTask, 'detail' | 'stack' | 'cancelledBy'>) => void {
+  const state = registry();
+  state.live.add(task);
+  let ended = false;
+  return (outcome, end = {}) => {
+    if (ended) return;
+    ended = true;
+    state.live.delete(task);
+    recordEnded({
+      id: idOf(task.object), type: task.type, name: task.name, summary: task.describe(),
+      started: task.started, ended: Date.now(), outcome, link: task.link, ...end,
+    });
+  };
+}
+
+/** Adds a finished task to the history, dropping the oldest beyond the limit. */
+export function recordEnded(task: EndedTask): void {
+  const state = registry();
+  if (state.historyLimit <= 0) return;
+  state.history.push(task);
+  // Trimming in batches keeps the cost per task constant without a ring buffer's bookkeeping.
+  if (state.history.length >= state.historyLimit * 2) state.history.splice(0, state.history.length - state.historyLimit);
+}
+
+/** The finished tasks `ps-terminated` shows, oldest first. */
+export function endedTasks(): EndedTask[] {
+  const { history, historyLimit } = registry();
+  return history.slice(-historyLimit);
+}
+
+/** Sets how many finished tasks are kept; 0 keeps none. */
+export function keepHistory(limit: number): void {
+  registry().historyLimit = limit;
+}
