@@ -10,6 +10,8 @@ export const MAX_SESSIONS = 16;
 export const IDLE_TIMEOUT = 600;
 /** Default stall, in ms, from which the event loop counts as blocked. */
 export const BLOCK_THRESHOLD = 100;
+/** Default number of finished tasks `ps-terminated` keeps. */
+export const MAX_TERMINATION_HISTORY = 1000;
 
 /** What `startMonitor()` and `new Monitor()` accept. */
 export interface MonitorOptions {
@@ -37,6 +39,8 @@ export interface MonitorOptions {
   blockLog?: boolean;
   /** Names made available in every console session. */
   locals?: Record<string, unknown>;
+  /** How many finished tasks `ps-terminated` keeps (default 1000; 0 keeps none). */
+  maxTerminationHistory?: number;
 }
 
 /** Where a server listens: a TCP address or a Unix socket file. */
@@ -53,6 +57,7 @@ export interface ResolvedOptions {
   blockThresholdMs: number;
   blockLog: boolean;
   locals: Record<string, unknown>;
+  maxTerminationHistory: number;
 }
 
 /** A setting that cannot be used; its message is one line naming the setting and the fix. */
@@ -110,13 +115,14 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   const idleTimeout = checkInteger(options.idleTimeout, 'idleTimeout', IDLE_TIMEOUT, 2_000_000, 'a whole number of seconds (0 never closes an idle session)');
   const blockThresholdMs = checkInteger(options.blockThreshold, 'blockThreshold', BLOCK_THRESHOLD, 3_600_000, 'a whole number of ms from 1');
   if (blockThresholdMs === 0) throw new ConfigError('blockThreshold must be a whole number of ms from 1, got 0');
+  const maxTerminationHistory = checkInteger(options.maxTerminationHistory, 'maxTerminationHistory', MAX_TERMINATION_HISTORY, 1_000_000, 'a whole number of tasks from 0 to 1000000');
   const monitor: Endpoint = path ? { path } : { host, port };
   const console: Endpoint | null = !consoleEnabled ? null : consolePath ? { path: consolePath } : { host, port: consolePort };
   const exposed = [monitor, console].some((endpoint) => endpoint && 'host' in endpoint && !isLoopback(endpoint.host));
   if (exposed && !token) {
     throw new ConfigError(`refusing to listen on ${host} without a token: anyone who can reach it could run code in this process; set MONITOR_TOKEN (token) or bind 127.0.0.1`);
   }
-  return { monitor, console, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, blockThresholdMs, blockLog, locals };
+  return { monitor, console, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, blockThresholdMs, blockLog, locals, maxTerminationHistory };
 }
 
 function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number, hint: string): number | undefined {
@@ -155,5 +161,6 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorOpt
     idleTimeout: envInteger(env, 'MONITOR_IDLE_TIMEOUT', 0, 2_000_000, 'a whole number of seconds (0 never closes an idle session)'),
     blockThreshold: envInteger(env, 'MONITOR_BLOCK_THRESHOLD', 1, 3_600_000, 'a whole number of ms from 1'),
     blockLog: envFlag(env, 'MONITOR_BLOCK_LOG'),
+    maxTerminationHistory: envInteger(env, 'MONITOR_MAX_TERMINATION_HISTORY', 0, 1_000_000, 'a whole number of tasks from 0 to 1000000'),
   };
 }

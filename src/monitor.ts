@@ -6,6 +6,7 @@ import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, t
 import { listenConsole, type ConsoleServer } from './main/console-server';
 import { acquireLoopWatch } from './main/loop-watch';
 import { installInspectHook } from './main/inspect-hook';
+import { keepHistory } from './main/registry';
 import { serveCalls } from './main/rpc';
 import type { ToWorker, WorkerSetup } from './protocol/threads';
 import { ownObjects } from './main/tasks';
@@ -111,9 +112,10 @@ export class Monitor implements AsyncDisposable {
   }
 
   async #launch(): Promise<MonitorAddress> {
-    const { monitor, console: consoleWanted, token, maxSessions, idleTimeoutMs, blockThresholdMs, blockLog, locals } = this.#options;
+    const { monitor, console: consoleWanted, token, maxSessions, idleTimeoutMs, blockThresholdMs, blockLog, locals, maxTerminationHistory } = this.#options;
     const rules = { token, maxSessions, idleTimeoutMs };
     const hook = installInspectHook();
+    keepHistory(maxTerminationHistory);
     const { buffer: heartbeat, release } = acquireLoopWatch();
     this.#releaseLoopWatch = release;
     if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });

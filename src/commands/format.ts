@@ -10,3 +10,18 @@ export function plural(count: number, word: string): string {
   if (count === 1) return `${count} ${word}`;
   return `${count} ${word === 'child' ? 'children' : `${word}s`}`;
 }
+
+/** A duration as people read it: `340 ms`, `12.5 s`, `7 min`, `3.2 h`. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+/** A past moment as its UTC clock time and how long ago: `12:04:31 (5 s ago)`. */
+export function ago(at: number): string {
+  const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
+  const clock = new Date(at).toISOString().slice(11, 19);
+  return `${clock} (${seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} ago)`;
+}

@@ -1,5 +1,6 @@
 import { heapsnapshot, profile } from './diagnostics';
 import { help } from './help';
+import { psTerminated, whereTerminated } from './history';
 import { blocks, loop, mem } from './loop';
 import { signal, stacktrace } from './process';
 import { consoleCommand, exit } from './session';
@@ -7,4 +8,4 @@ import { cancel, ps, where } from './tasks';
 import type { Command } from './types';
 
 /** Every command of the monitor prompt, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [help, ps, where, cancel, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, consoleCommand, exit];
+export const COMMANDS: readonly Command[] = [help, ps, where, cancel, psTerminated, whereTerminated, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, consoleCommand, exit];

@@ -1,29 +1,23 @@
 import type { MemReport } from '../main/inspect-hook';
 import type { DelayStats, LoopReport } from '../main/loop-watch';
 import type { Block } from '../worker/watchdog';
-import { plural, table } from './format';
+import { ago, plural, table } from './format';
+import { isoTime, JSON_OPTION, printJson } from './json';
 import { command, taskId, UsageError } from './types';
 
-function ago(at: number): string {
-  const seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
-  const clock = new Date(at).toISOString().slice(11, 19);
-  return `${clock} (${seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} ago)`;
-}
-
-function topBlocks(blocks: Block[]): string[][] {
-  const groups = new Map<string, { count: number; total: number; max: number; where: string }>();
+/** Blocks grouped by stack, most total time first. */
+function topBlocks(blocks: Block[]): { count: number; totalMs: number; longestMs: number; where: string }[] {
+  const groups = new Map<string, { count: number; totalMs: number; longestMs: number; where: string }>();
   for (const block of blocks) {
     // The whole stack decides the group: the same function reached from two places is two problems.
     const key = block.frames ? block.frames.map((f) => `${f.functionName}@${f.file}:${f.line}:${f.column}`).join('|') : block.where;
-    const group = groups.get(key) ?? { count: 0, total: 0, max: 0, where: block.where };
+    const group = groups.get(key) ?? { count: 0, totalMs: 0, longestMs: 0, where: block.where };
     group.count++;
-    group.total += block.durationMs;
-    group.max = Math.max(group.max, block.durationMs);
+    group.totalMs += block.durationMs;
+    group.longestMs = Math.max(group.longestMs, block.durationMs);
     groups.set(key, group);
   }
-  return [...groups.values()]
-    .sort((a, b) => b.total - a.total)
-    .map((g) => [String(g.count), `${g.total} ms`, `${g.max} ms`, g.where]);
+  return [...groups.values()].sort((a, b) => b.totalMs - a.totalMs);
 }
 
 /** `blocks`: the stalls of the event loop, caught in the act. */
@@ -34,19 +28,25 @@ export const blocks = command({
   args: ['[ID]'],
   options: {
     top: { type: 'boolean', alias: 't', description: 'group the blocks by stack, with count and total time' },
+    json: JSON_OPTION,
   },
   run(ctx, { args: [text], flags }) {
     const seen = ctx.watchdog.blocks();
+    const toJson = (b: Block): Record<string, unknown> => ({ id: b.id, startedAt: isoTime(b.startedAt), durationMs: b.durationMs, where: b.where, frames: b.frames ?? null });
     if (text !== undefined) {
       const id = taskId(text);
       const block = seen.find((b) => b.id === id);
       if (!block) throw new UsageError(`no block ${id}: the last ${seen.length} are kept; run blocks to see their IDs`);
+      if (flags.json) return printJson(ctx, 'blocks', { blocks: [toJson(block)] });
       ctx.print(`block ${id}: ${block.durationMs} ms, started ${ago(block.startedAt)}`);
       if (!block.frames) ctx.print(`  ${block.where}`);
       for (const f of block.frames ?? []) ctx.print(`    at ${f.functionName || '<anonymous>'} (${f.file}:${f.line}:${f.column})`);
       return;
     }
     const stalled = ctx.watchdog.stalledMs();
+    if (flags.json) {
+      return printJson(ctx, 'blocks', { blockedNowMs: stalled, blocks: seen.map(toJson), ...(flags.top ? { groups: topBlocks(seen) } : {}) });
+    }
     if (stalled > 0) ctx.print(`The event loop is blocked right now, for ${stalled} ms so far.`);
     if (seen.length === 0) {
       ctx.print('No blocks so far.');
@@ -54,7 +54,7 @@ export const blocks = command({
     }
     if (flags.top) {
       ctx.print(`${plural(seen.length, 'block')}, grouped by stack, most total time first`);
-      ctx.print(table(['COUNT', 'TOTAL', 'LONGEST', 'WHERE'], topBlocks(seen)));
+      ctx.print(table(['COUNT', 'TOTAL', 'LONGEST', 'WHERE'], topBlocks(seen).map((g) => [String(g.count), `${g.totalMs} ms`, `${g.longestMs} ms`, g.where])));
       return;
     }
     ctx.print(`${plural(seen.length, 'block')}, newest first`);
@@ -88,8 +88,13 @@ export const loop = command({
   description: 'Show event-loop delay percentiles, utilization, the current stall and active handles; --watch redraws',
   options: {
     watch: { type: 'boolean', alias: 'w', description: 'redraw every second until Enter' },
+    json: JSON_OPTION,
   },
   async run(ctx, { flags }) {
+    if (flags.json) {
+      const report = await ctx.main.query<LoopReport | null>('loop()');
+      return printJson(ctx, 'loop', { blockedNowMs: ctx.watchdog.stalledMs(), ...report });
+    }
     const draw = async (): Promise<string> => {
       const report = await ctx.main.query<LoopReport | null>('loop()');
       if (!report) throw new UsageError('the monitor has stopped measuring the loop');
@@ -114,8 +119,11 @@ function mib(bytes: number): string {
 export const mem = command({
   name: 'mem',
   description: "Show process memory, the main thread's V8 heap spaces, and garbage collections by kind since the first mem",
-  async run(ctx) {
-    const { memory, heapSpaces, gc } = await ctx.main.query<MemReport>('mem()');
+  options: { json: JSON_OPTION },
+  async run(ctx, { flags }) {
+    const report = await ctx.main.query<MemReport>('mem()');
+    if (flags.json) return printJson(ctx, 'mem', { ...report, gc: report.gc && { ...report.gc, since: isoTime(report.gc.since) } });
+    const { memory, heapSpaces, gc } = report;
     ctx.print(`Process: rss ${mib(memory.rss)}, heap ${mib(memory.heapUsed)} used of ${mib(memory.heapTotal)}, external ${mib(memory.external)}, array buffers ${mib(memory.arrayBuffers)}`);
     ctx.print(table(['HEAP SPACE', 'SIZE', 'USED', 'AVAILABLE'], heapSpaces.map((s) => [s.name, mib(s.size), mib(s.used), mib(s.available)])));
     if (!gc) return;

@@ -1,37 +1,75 @@
 import type { TaskDetail, TaskRow } from '../main/tasks';
 import { functionLocations } from '../worker/locations';
-import { plural, table } from './format';
+import { duration, plural, table } from './format';
+import { JSON_OPTION, printJson } from './json';
 import { command, taskId, UsageError } from './types';
 
-function summaryLine(rows: TaskRow[]): string {
-  const byType = new Map<string, number>();
-  for (const row of rows) byType.set(row.type, (byType.get(row.type) ?? 0) + 1);
-  const parts = [...byType].map(([type, count]) => plural(count, type));
-  return `${plural(rows.length, 'task')}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+function countByType(rows: TaskRow[]): Record<string, number> {
+  const byType: Record<string, number> = {};
+  for (const row of rows) byType[row.type] = (byType[row.type] ?? 0) + 1;
+  return byType;
+}
+
+function summaryLine(rows: TaskRow[], shown: number): string {
+  const parts = Object.entries(countByType(rows)).map(([type, count]) => plural(count, type));
+  const more = shown < rows.length ? `; showing ${shown}` : '';
+  return `${plural(rows.length, 'task')}${parts.length ? ` (${parts.join(', ')})` : ''}${more}`;
+}
+
+const SORTS: Record<string, (a: TaskRow, b: TaskRow) => number> = {
+  // Oldest first; tasks of unknown age (timers and handles seen without tracing) last.
+  age: (a, b) => (b.age ?? -1) - (a.age ?? -1) || a.id - b.id,
+  type: (a, b) => a.type.localeCompare(b.type) || a.id - b.id,
+  name: (a, b) => (a.name ?? a.summary).localeCompare(b.name ?? b.summary) || a.id - b.id,
+};
+
+function readLimit(text: string | boolean | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text) || Number(text) === 0) {
+    throw new UsageError(`ps: --limit takes a number of rows from 1, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+/** A task as JSON documents show it. */
+export function taskJson(row: TaskRow): Record<string, unknown> {
+  return { id: row.id, type: row.type, ref: row.ref, description: row.summary, name: row.name ?? null, ageMs: row.age ?? null };
 }
 
 /** `ps`: what keeps the event loop alive. */
 export const ps = command({
   name: 'ps',
   aliases: ['p'],
-  description: 'List the tasks that keep the event loop alive: timers, servers, sockets, child processes, workers, requests',
+  description: 'List the tasks: named tasks, HTTP requests in flight, timers, servers, sockets, child processes, workers, requests',
   options: {
     filter: { type: 'string', alias: 'f', value: 'TEXT', description: 'only tasks whose type or description contains TEXT' },
     all: { type: 'boolean', alias: 'a', description: "also list unref'd timers, which do not keep the process alive" },
+    sort: { type: 'string', alias: 's', value: 'age|type|name', description: 'order by age (oldest first), type or name instead of ID' },
+    limit: { type: 'string', alias: 'n', value: 'N', description: 'show only the first N rows' },
+    json: JSON_OPTION,
   },
   async run(ctx, { flags }) {
     const all = flags.all === true;
+    const sortKey = flags.sort === undefined ? undefined : String(flags.sort);
+    if (sortKey !== undefined && !Object.hasOwn(SORTS, sortKey)) throw new UsageError(`ps: --sort takes age, type or name, got ${JSON.stringify(sortKey)}`);
+    const limit = readLimit(flags.limit);
     let rows = await ctx.main.query<TaskRow[]>(`list(${all})`);
     const filter = typeof flags.filter === 'string' ? flags.filter.toLowerCase() : undefined;
     if (filter) rows = rows.filter((row) => `${row.type} ${row.summary}`.toLowerCase().includes(filter));
-    ctx.print(summaryLine(rows));
-    if (rows.length === 0) return;
-    const header = all ? ['ID', 'TYPE', 'REF', 'DESCRIPTION'] : ['ID', 'TYPE', 'DESCRIPTION'];
-    ctx.print(table(header, rows.map((row) => {
-      const cells = [String(row.id), row.type, row.summary];
-      if (all) cells.splice(2, 0, row.ref ? 'yes' : 'no');
-      return cells;
-    })));
+    if (sortKey) rows.sort(SORTS[sortKey]);
+    const shown = rows.slice(0, limit);
+    if (flags.json) return printJson(ctx, 'ps', { total: rows.length, byType: countByType(rows), tasks: shown.map(taskJson) });
+    ctx.print(summaryLine(rows, shown.length));
+    if (shown.length === 0) return;
+    const withAge = shown.some((row) => row.age !== undefined);
+    const header = ['ID', 'TYPE', ...(all ? ['REF'] : []), ...(withAge ? ['AGE'] : []), 'DESCRIPTION'];
+    ctx.print(table(header, shown.map((row) => [
+      String(row.id),
+      row.type,
+      ...(all ? [row.ref ? 'yes' : 'no'] : []),
+      ...(withAge ? [row.age === undefined ? '' : duration(row.age)] : []),
+      row.summary,
+    ])));
   },
 });
 
@@ -41,15 +79,22 @@ export const where = command({
   aliases: ['w'],
   description: 'Show where a task comes from: the source location of its callback or listeners, and what it is',
   args: ['ID'],
-  async run(ctx, { args: [text] }) {
+  options: { json: JSON_OPTION },
+  async run(ctx, { args: [text], flags }) {
     const id = taskId(text);
     const found = await ctx.main.query<{ detail: TaskDetail; labels: string[] } | null>(`inspect(${id})`);
-    if (!found) throw new UsageError(`no task ${id}: it has ended or never existed; run ps to see the current IDs`);
+    if (!found) throw new UsageError(`no task ${id}: it has ended or never existed; run ps to see the current IDs; ended tasks are in ps-terminated`);
     const { detail, labels } = found;
+    const locations = labels.length ? await functionLocations(ctx.main, id) : [];
+    if (flags.json) {
+      return printJson(ctx, 'where', {
+        task: taskJson(detail),
+        facts: Object.fromEntries(detail.facts),
+        functions: labels.map((label, i) => ({ label, location: locations[i] ?? null })),
+      });
+    }
     ctx.print(`${detail.type} ${id}: ${detail.summary}`);
     for (const [name, value] of detail.facts) ctx.print(`  ${name}: ${value}`);
-    if (labels.length === 0) return;
-    const locations = await functionLocations(ctx.main, id);
     labels.forEach((label, i) => ctx.print(`  ${label} defined at ${locations[i] ?? 'unknown'}`));
   },
 });

@@ -1,6 +1,7 @@
 import { HOOK_SYMBOL } from '../protocol/threads';
 import { gcReport, loopReport, type GcReport, type LoopReport } from './loop-watch';
 import { inspectTask, listTasks, findTask, trackWorkers, type Found, type TaskDetail, type TaskRow } from './tasks';
+import { endedTask, endedTasks, type EndedRow } from './registry';
 import type { TimerInternals } from './timers';
 
 /**
@@ -19,6 +20,10 @@ export interface InspectHook {
   functionsOf(id: number): Function[];
   /** The live object behind an ID, for mutations on the main thread. */
   find(id: number): Found | undefined;
+  /** Finished tasks, oldest first, for `ps-terminated`. */
+  ended(): EndedRow[];
+  /** One finished task with the stack where it ended, for `where-terminated`; null when the history no longer holds it. */
+  endedTask(id: number): (EndedRow & { stack: string | null }) | null;
   /** Event-loop delay, utilization and resources, for `loop`. */
   loop(): LoopReport | null;
   /** Process memory, V8 heap spaces and garbage collections, for `mem`. */
@@ -53,6 +58,13 @@ export function installInspectHook(): InspectHook {
     },
     functionsOf: (id) => inspectTask(timers, id)?.functions.map(([, fn]) => fn) ?? [],
     find: (id) => findTask(timers, id),
+    ended: endedTasks,
+    endedTask(id) {
+      const found = endedTask(id);
+      if (!found) return null;
+      const { link, stack, ...row } = found;
+      return { ...row, stack: stack ?? null };
+    },
     loop: loopReport,
     mem: () => ({
       memory: process.memoryUsage(),

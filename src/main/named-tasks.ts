@@ -34,6 +34,7 @@ export function task<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLi
   const controller = new AbortController();
   const started = Date.now();
   let cancel: { by: string; at: number; stack?: string } | undefined;
+  let finished = false;
   const outer = options.signal;
   const onOuterAbort = (): void => {
     cancel ??= { by: 'the signal passed to task()', at: Date.now(), stack: stackHere() };
@@ -52,7 +53,7 @@ export function task<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLi
     type: 'task',
     name,
     started,
-    describe: () => `${name} (${state()})`,
+    describe: () => (finished ? name : `${name} (${state()})`),
     facts: () => {
       const facts: [string, string][] = [['name', name], ['state', state()], ['running for', formatAge(Date.now() - started)]];
       if (cancel) facts.push(['cancelled by', cancel.by]);
@@ -84,10 +85,12 @@ export function task<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLi
   handle.promise = promise;
   promise.then(
     () => {
+      finished = true;
       outer?.removeEventListener('abort', onOuterAbort);
       end('done', cancel ? { detail: `finished although cancelled by ${cancel.by}` } : {});
     },
     (error: unknown) => {
+      finished = true;
       outer?.removeEventListener('abort', onOuterAbort);
       if (cancel) end('cancelled', { cancelledBy: cancel.by, stack: cancel.stack, detail: describeError(error) });
       else end('error', { detail: describeError(error), stack: error instanceof Error ? error.stack : undefined });

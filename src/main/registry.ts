@@ -4,6 +4,7 @@
  * There is one per process, kept on globalThis, so that every copy of the package (the preload's, the
  * app's `require`, the app's `import`) sees the same tasks under the same IDs.
  */
+import { MAX_TERMINATION_HISTORY } from '../config';
 
 /** A link of a task's creation chain, recorded while tracing is on. */
 export interface TraceLink {
@@ -67,9 +68,6 @@ export interface EndedTask {
   /** Its creation chain, when tracing was on. */
   link?: TraceLink;
 }
-
-/** How many finished tasks `ps-terminated` keeps unless told otherwise. */
-export const MAX_TERMINATION_HISTORY = 1000;
 
 /** The shared state; its shape is versioned because copies of different versions of the package may meet in one process. */
 export interface Registry {
@@ -172,10 +170,19 @@ export function recordEnded(task: EndedTask): void {
   if (state.history.length >= state.historyLimit * 2) state.history.splice(0, state.history.length - state.historyLimit);
 }
 
+/** A finished task as the monitor thread reads it: plain data, without its stacks. */
+export type EndedRow = Omit<EndedTask, 'link' | 'stack'>;
+
 /** The finished tasks `ps-terminated` shows, oldest first. */
-export function endedTasks(): EndedTask[] {
+export function endedTasks(): EndedRow[] {
   const { history, historyLimit } = registry();
-  return history.slice(-historyLimit);
+  return history.slice(-historyLimit).map(({ link, stack, ...row }) => row);
+}
+
+/** One finished task, if the history still holds it. */
+export function endedTask(id: number): EndedTask | undefined {
+  const { history, historyLimit } = registry();
+  return history.slice(-historyLimit).findLast((task) => task.id === id);
 }
 
 /** Sets how many finished tasks are kept; 0 keeps none. */

@@ -1,0 +1,79 @@
+import type { EndedRow } from '../main/registry';
+import { ago, duration, plural, table } from './format';
+import { isoTime, JSON_OPTION, printJson } from './json';
+import { command, taskId, UsageError } from './types';
+
+/** A finished task as JSON documents show it. */
+function endedJson(task: EndedRow): Record<string, unknown> {
+  return {
+    id: task.id, type: task.type, name: task.name, description: task.summary, outcome: task.outcome,
+    detail: task.detail ?? null, cancelledBy: task.cancelledBy ?? null,
+    startedAt: isoTime(task.started), endedAt: isoTime(task.ended), ranMs: task.ended - task.started,
+  };
+}
+
+/** An ended stack as Python prints one: frames oldest first, most recent call last, then the error itself. */
+function mostRecentLast(stack: string): string[] {
+  const lines = stack.split('\n');
+  const firstFrame = lines.findIndex((line) => /^\s+at /.test(line));
+  if (firstFrame === -1) return lines;
+  const message = lines.slice(0, firstFrame);
+  return [...lines.slice(firstFrame).map((line) => `  ${line.trim()}`).reverse(), ...message];
+}
+
+const NOTHING_YET = 'No finished tasks yet. Named tasks and HTTP requests are kept when they end; with tracing on (trace on), every task is.';
+
+/** `ps-terminated`: tasks that finished, failed or were cancelled. */
+export const psTerminated = command({
+  name: 'ps-terminated',
+  aliases: ['pt', 'pst'],
+  description: 'List finished tasks, newest first: how each ended (done, error, cancelled) and when',
+  options: {
+    filter: { type: 'string', alias: 'f', value: 'TEXT', description: 'only tasks whose type, description or outcome contains TEXT' },
+    limit: { type: 'string', alias: 'n', value: 'N', description: 'show only the newest N' },
+    json: JSON_OPTION,
+  },
+  async run(ctx, { flags }) {
+    const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`ps-terminated: --limit takes a number of rows from 1, got ${JSON.stringify(flags.limit)}`);
+    let tasks = (await ctx.main.query<EndedRow[]>('ended()')).reverse();
+    const filter = typeof flags.filter === 'string' ? flags.filter.toLowerCase() : undefined;
+    if (filter) tasks = tasks.filter((task) => `${task.type} ${task.summary} ${task.outcome} ${task.detail ?? ''}`.toLowerCase().includes(filter));
+    const shown = tasks.slice(0, limit);
+    if (flags.json) return printJson(ctx, 'ps-terminated', { total: tasks.length, tasks: shown.map(endedJson) });
+    if (tasks.length === 0) return ctx.print(filter ? 'No finished task matches.' : NOTHING_YET);
+    const outcomes = new Map<string, number>();
+    for (const task of tasks) outcomes.set(task.outcome, (outcomes.get(task.outcome) ?? 0) + 1);
+    const counts = [...outcomes].map(([outcome, count]) => `${count} ${outcome}`).join(', ');
+    ctx.print(`${plural(tasks.length, 'finished task')} (${counts}), newest first${shown.length < tasks.length ? `; showing ${shown.length}` : ''}`);
+    ctx.print(table(['ID', 'TYPE', 'ENDED', 'RAN', 'OUTCOME', 'DESCRIPTION'], shown.map((task) => [
+      String(task.id), task.type, ago(task.ended), duration(task.ended - task.started), task.outcome,
+      task.detail ? `${task.summary}: ${task.detail}` : task.summary,
+    ])));
+  },
+});
+
+/** `where-terminated ID`: how and where a finished task ended. */
+export const whereTerminated = command({
+  name: 'where-terminated',
+  aliases: ['wt'],
+  description: 'Show how a finished task ended: its error and where it was thrown, or who cancelled it and from where',
+  args: ['ID'],
+  options: { json: JSON_OPTION },
+  async run(ctx, { args: [text], flags }) {
+    const id = taskId(text);
+    const task = await ctx.main.query<(EndedRow & { stack: string | null }) | null>(`endedTask(${id})`);
+    if (!task) throw new UsageError(`no finished task ${id}: it is still running (see ps), never existed, or is older than the history keeps; run ps-terminated to see the IDs`);
+    if (flags.json) return printJson(ctx, 'where-terminated', { task: { ...endedJson(task), stack: task.stack } });
+    ctx.print(`${task.type} ${id}: ${task.summary}`);
+    ctx.print(`  ${task.outcome} at ${ago(task.ended)}, after running ${duration(task.ended - task.started)}`);
+    if (task.cancelledBy) ctx.print(`  cancelled by: ${task.cancelledBy}`);
+    if (task.detail) ctx.print(`  ${task.outcome === 'error' ? 'error' : 'detail'}: ${task.detail}`);
+    if (task.stack) {
+      ctx.print(`  ${task.outcome === 'cancelled' ? 'Cancelled from' : 'Ended'} (most recent call last):`);
+      for (const line of mostRecentLast(task.stack)) ctx.print(`  ${line}`);
+    } else if (task.outcome === 'cancelled') {
+      ctx.print('  cancelled from the monitor, so there is no stack of app code that cancelled it');
+    }
+  },
+});
