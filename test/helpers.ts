@@ -40,9 +40,8 @@ export async function holdPort(t: TestContext): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-/** Writes a script into a fresh temporary directory and returns its path. */
-export function writeScript(source: string, name = 'app.js'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-test-'));
+/** Writes a script into `dir`, or a fresh temporary directory, and returns its path. */
+export function writeScript(source: string, name = 'app.js', dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-test-'))): string {
   const file = path.join(dir, name);
   fs.writeFileSync(file, source);
   return file;
@@ -70,9 +69,9 @@ export interface App {
   kill(): void;
 }
 
-/** Runs `source` as an app with `-r aiomonitor/register` (or other node flags) on fresh ports, in `cwd` if given. */
-export async function startApp(source: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; name?: string; cwd?: string } = {}): Promise<App> {
-  const file = writeScript(source, options.name);
+/** Runs `source` as an app with `-r aiomonitor/register` (or other node flags) on fresh ports; the script is written into `dir`, and runs in `cwd`, if given. */
+export async function startApp(source: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; name?: string; cwd?: string; dir?: string } = {}): Promise<App> {
+  const file = writeScript(source, options.name, options.dir);
   const port = await freePort();
   const consolePort = await freePort();
   const nodeArgs = options.nodeArgs ?? ['-r', REGISTER];
