@@ -72,8 +72,6 @@ export const whereTerminated = command({
     if (task.stack) {
       ctx.print(`  ${task.outcome === 'cancelled' ? 'Cancelled from' : 'Ended'} (most recent call last):`);
       for (const line of mostRecentLast(task.stack)) ctx.print(`  ${line}`);
-    } else if (task.outcome === 'cancelled') {
-      ctx.print('  cancelled from the monitor, so there is no stack of app code that cancelled it');
     }
   },
 });

@@ -1,0 +1,25 @@
+// An app whose work is in named tasks and HTTP requests: try ps, cancel, ps-terminated and where-terminated on it.
+// Run it from a clone, after npm install: node -r aiomonitor/register examples/tasks.js
+const http = require('node:http');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { task } = require('aiomonitor');
+
+// A handler that never answers /slow: the request stays in ps until it is cancelled.
+const server = http.createServer(function handleRequest(req, res) {
+  if (req.url !== '/slow') res.end('ok\n');
+});
+server.listen(8081, '127.0.0.1', () => console.log('try: curl http://127.0.0.1:8081/slow'));
+
+async function syncUsers(signal) {
+  for (let page = 1; ; page++) {
+    await sleep(2000, undefined, { signal }); // stops at once when the task is cancelled
+  }
+}
+
+async function importReport() {
+  await sleep(1500);
+  throw new Error('report.csv: unexpected end of file');
+}
+
+task('sync-users', syncUsers).catch((error) => console.log(`sync-users stopped: ${error.message}`));
+task('import-report', importReport).catch((error) => console.log(`import-report failed: ${error.message}`));
