@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ConfigError, isLoopback, optionsFromEnv, resolveOptions } from '../src/config';
 
 test('the environment maps to options', () => {
-  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined, blockThreshold: undefined, blockLog: undefined };
+  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined, blockThreshold: undefined, blockLog: undefined, maxTerminationHistory: undefined };
   const rows: [NodeJS.ProcessEnv, object][] = [
     [{}, none],
     [{ MONITOR_HOST: '0.0.0.0', MONITOR_PORT: '6000', CONSOLE_PORT: '0' }, { ...none, host: '0.0.0.0', port: 6000, consolePort: 0 }],
@@ -12,6 +12,7 @@ test('the environment maps to options', () => {
     [{ MONITOR_PATH: '/run/m.sock', CONSOLE_PATH: '/run/c.sock' }, { ...none, path: '/run/m.sock', consolePath: '/run/c.sock' }],
     [{ MONITOR_TOKEN: ' s3cret ', MONITOR_MAX_SESSIONS: '4', MONITOR_IDLE_TIMEOUT: '0' }, { ...none, token: ' s3cret ', maxSessions: 4, idleTimeout: 0 }],
     [{ MONITOR_BLOCK_THRESHOLD: '250', MONITOR_BLOCK_LOG: '1' }, { ...none, blockThreshold: 250, blockLog: true }],
+    [{ MONITOR_MAX_TERMINATION_HISTORY: '0' }, { ...none, maxTerminationHistory: 0 }],
   ];
   for (const [env, expected] of rows) assert.deepEqual(optionsFromEnv(env), expected, JSON.stringify(env));
 });
@@ -28,6 +29,7 @@ test('a bad variable is one line naming it', () => {
     [{ MONITOR_IDLE_TIMEOUT: '10m' }, /^MONITOR_IDLE_TIMEOUT="10m" is not a whole number of seconds/],
     [{ MONITOR_BLOCK_THRESHOLD: '0' }, /^MONITOR_BLOCK_THRESHOLD="0" is not a whole number of ms from 1/],
     [{ MONITOR_BLOCK_LOG: 'loud' }, /^MONITOR_BLOCK_LOG="loud" is not a yes\/no value/],
+    [{ MONITOR_MAX_TERMINATION_HISTORY: 'all' }, /^MONITOR_MAX_TERMINATION_HISTORY="all" is not a whole number of tasks/],
   ];
   for (const [env, message] of rows) {
     assert.throws(() => optionsFromEnv(env), (error: Error) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'), JSON.stringify(env));
@@ -44,6 +46,7 @@ test('API options get defaults and are checked', () => {
     blockThresholdMs: 100,
     blockLog: false,
     locals: {},
+    maxTerminationHistory: 1000,
   });
   assert.equal(resolveOptions({ consoleEnabled: false }).console, null);
   assert.deepEqual(resolveOptions({ path: '/run/m.sock', consolePath: '/run/c.sock' }).console, { path: '/run/c.sock' });
@@ -57,6 +60,7 @@ test('API options get defaults and are checked', () => {
     [{ maxSessions: 0 }, /^maxSessions must be a whole number of sessions from 1/],
     [{ idleTimeout: -1 }, /^idleTimeout must be a whole number of seconds/],
     [{ token: '' }, /^token must be a non-empty string/],
+    [{ maxTerminationHistory: -5 }, /^maxTerminationHistory must be a whole number of tasks/],
   ];
   for (const [options, message] of bad) assert.throws(() => resolveOptions(options), { name: 'ConfigError', message });
 });
