@@ -68,7 +68,7 @@ describe('monitor commands', () => {
 
   test('help CMD and CMD --help print its usage', async () => {
     assert.match(await client.command('help ps'), /Usage: ps \[-f TEXT\] \[-a\]/);
-    assert.match(await client.command('where --help'), /Usage: where ID/);
+    assert.match(await client.command('where --help'), /Usage: where \[--json\] ID/);
     assert.match(await client.command('? cancel'), /Usage: cancel ID/);
   });
 
@@ -117,7 +117,7 @@ describe('monitor commands', () => {
   test('mistakes get one line and the session goes on', async () => {
     const cases: [string, RegExp][] = [
       ['frobnicate', /^✗ unknown command "frobnicate"; type help for the list\r\n$/],
-      ['where', /^✗ where: missing ID; usage: where ID\r\n$/],
+      ['where', /^✗ where: missing ID; usage: where \[--json\] ID\r\n$/],
       ['where abc', /^✗ "abc" is not a task ID/],
       ['where 999999', /^✗ no task 999999: it has ended or never existed/],
       ['cancel 1 2', /^✗ cancel: too many arguments/],
