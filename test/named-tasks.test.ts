@@ -136,6 +136,18 @@ describe('named tasks', () => {
     assert.doesNotMatch(finished, /job-3/);
   });
 
+  test('a failed task whose promise the app ignores is an unhandled rejection, as without the monitor', async (t) => {
+    const app = await startApp(`
+      const { task } = require(${PACKAGE});
+      task('ignored', async () => { throw new Error('nobody listens'); });
+      setInterval(() => {}, 1000);
+    `);
+    t.after(() => app.kill());
+    const exit = await app.waitForExit();
+    assert.equal(exit.code, 1);
+    assert.match(app.stderr(), /Error: nobody listens/);
+  });
+
   test('task() just runs its function when no monitor is running, and checks its arguments', () => {
     const file = writeScript(`
       const { task } = require(${PACKAGE});

@@ -83,20 +83,22 @@ export function task<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLi
   const run = (): Promise<Awaited<T>> => new Promise<Awaited<T>>((resolve) => resolve(fn(controller.signal) as Awaited<T>));
   const promise = tracing ? tracing.run(run) : run();
   handle.promise = promise;
-  promise.then(
-    () => {
+  // The app gets a promise of its own, so that one it ignores still fails as an unhandled rejection, as without the monitor.
+  return promise.then(
+    (value) => {
       finished = true;
       outer?.removeEventListener('abort', onOuterAbort);
       end('done', cancel ? { detail: `finished although cancelled by ${cancel.by}` } : {});
+      return value;
     },
     (error: unknown) => {
       finished = true;
       outer?.removeEventListener('abort', onOuterAbort);
       if (cancel) end('cancelled', { cancelledBy: cancel.by, stack: cancel.stack, detail: describeError(error) });
       else end('error', { detail: describeError(error), stack: error instanceof Error ? error.stack : undefined });
+      throw error;
     },
   );
-  return promise;
 }
 
 function describeError(error: unknown): string {
