@@ -1,4 +1,5 @@
-import { command, type Command, UsageError } from './types';
+import { customCommands } from './custom';
+import { command, type Command, type CommandContext, UsageError } from './types';
 
 /** The usage line of a command, e.g. `ps [-f TEXT] [-a]`. */
 export function usage(cmd: Command): string {
@@ -30,23 +31,39 @@ export function findCommand(commands: readonly Command[], name: string): Command
   return commands.find((cmd) => cmd.name === wanted || cmd.aliases.includes(wanted));
 }
 
+function listCommands(ctx: CommandContext, commands: readonly Command[]): void {
+  for (const cmd of commands) {
+    const names = [cmd.name, ...cmd.aliases].join(', ');
+    ctx.print(`  ${names.padEnd(24)} ${cmd.description}`);
+  }
+}
+
 /** `help` and `help CMD`. */
 export const help = command({
   name: 'help',
   aliases: ['?', 'h'],
   description: 'List the commands, or show how to use one',
   args: ['[CMD]'],
-  run(ctx, { args: [name] }) {
+  async run(ctx, { args: [name] }) {
     if (name) {
-      const cmd = findCommand(ctx.commands, name);
+      const cmd = findCommand(ctx.commands, name) ?? findCommand(await customCommands(ctx.main), name);
       if (!cmd) throw new UsageError(`no command ${JSON.stringify(name)}; type help for the list`);
       ctx.print(describe(cmd));
       return;
     }
     ctx.print('Commands:');
-    for (const cmd of ctx.commands) {
-      const names = [cmd.name, ...cmd.aliases].join(', ');
-      ctx.print(`  ${names.padEnd(24)} ${cmd.description}`);
+    listCommands(ctx, ctx.commands);
+    // The built-in commands need no main thread: list them even when the custom ones cannot be read.
+    let custom: Command[];
+    try {
+      custom = await customCommands(ctx.main);
+    } catch (error) {
+      ctx.print(`\n✗ cannot list the app's custom commands: ${(error as Error).message}`);
+      custom = [];
+    }
+    if (custom.length) {
+      ctx.print('\nCustom commands of this app:');
+      listCommands(ctx, custom);
     }
     ctx.print('\nType help CMD or CMD --help for its usage.');
   },

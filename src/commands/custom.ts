@@ -1,0 +1,26 @@
+import type { CustomCommandSpec } from '../main/command-definition';
+import type { MainThread } from '../worker/main-thread';
+import { command, type Command, type CommandInput } from './types';
+
+function toCommand(spec: CustomCommandSpec): Command {
+  return command({
+    ...spec,
+    options: { ...spec.options, json: { type: 'boolean', description: 'print the result as one line of JSON' } },
+    async run(ctx, { args, flags }) {
+      const { json, help: _help, ...own } = flags;
+      const input: CommandInput = { args, flags: own };
+      const text = await ctx.main.call<string | null>('command', spec.name, input, json === true);
+      // A handler's text usually ends without a line break; one that has it should not get a blank line.
+      if (text !== null && text !== '') ctx.print(text.replace(/\r?\n$/, ''));
+    },
+  });
+}
+
+/**
+ * The commands the app defined with defineCommand, read from the main thread. The read goes through the
+ * inspector, so it answers while the app's event loop is blocked.
+ */
+export async function customCommands(main: MainThread): Promise<Command[]> {
+  const specs = await main.query<CustomCommandSpec[] | undefined>('commands?.() ?? []');
+  return (specs ?? []).map(toCommand);
+}
