@@ -32,6 +32,11 @@ defineCommand({ name: 'flush', description: 'Flush the cache' }, async () => {
   throw new Error('cache server is down\\nsecond line of the message');
 });
 
+defineCommand({ name: 'hang', description: 'Never answers' }, () => {
+  console.log('hang started');
+  return new Promise(() => {});
+});
+
 const remove = defineCommand({ name: 'once', description: 'Works one time' }, () => { remove(); return 'gone now'; });
 
 try {
@@ -109,6 +114,16 @@ describe('custom commands', () => {
 
   test('a throwing handler gives one ✗ line and the session goes on', async () => {
     assert.equal(await client.command('flush'), '✗ flush failed: cache server is down\r\n');
+    assert.equal(await client.command('greet ann'), 'hello, ann\r\n');
+  });
+
+  test('Ctrl-C stops waiting for a handler that never answers', async () => {
+    const from = client.received().length;
+    client.send('hang\r\n');
+    await app.waitForOutput('hang started');
+    client.send(Buffer.from([3]));
+    const out = await client.until('monitor >>> ', from);
+    assert.equal(out, "✗ stopped waiting for hang; its handler may still be running in the app\r\nmonitor >>> ");
     assert.equal(await client.command('greet ann'), 'hello, ann\r\n');
   });
 

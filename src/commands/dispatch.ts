@@ -1,8 +1,7 @@
 import parse from 'yargs-parser';
 import createDebug from 'debug';
 import { MainThreadBusyError } from '../worker/inspector';
-import { customCommands } from './custom';
-import { describe, findCommand, usage } from './help';
+import { describe, lookUpCommand, usage } from './help';
 import { type Command, type CommandContext, type CommandInput, UsageError } from './types';
 
 const debug = createDebug('aiomonitor:commands');
@@ -64,11 +63,9 @@ export async function runLine(line: string, ctx: CommandContext): Promise<void> 
   const text = line.trim();
   if (!text) return;
   const [name] = text.split(/\s+/, 1);
-  let cmd = findCommand(ctx.commands, name);
+  let cmd: Command | undefined;
   try {
-    // Only a name that is not built in costs a read of the main thread's custom commands.
-    cmd ??= findCommand(await customCommands(ctx.main), name);
-    if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name.slice(0, 40))}; type help for the list`);
+    cmd = await lookUpCommand(ctx, name, `unknown command ${JSON.stringify(name.slice(0, 40))}`);
     const input = readInput(cmd, text.slice(name.length).trim());
     if (input.flags.help) ctx.print(describe(cmd));
     else await cmd.run(ctx, input);
