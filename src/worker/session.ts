@@ -78,7 +78,7 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
 
   socket.setNoDelay(true);
   socket.on('error', (error) => debug('client error: %s', error.message));
-  socket.on('close', () => { upstream?.destroy(); inputWaiter?.(); });
+  socket.on('close', () => { upstream?.destroy(); inputWaiter?.(); interrupt.abort(); });
   socket.on('end', () => { inputEnded = true; void pump(); });
   const onData = (chunk: Buffer): void => {
     if (upstream) { upstream.write(chunk); return; }
