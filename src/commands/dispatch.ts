@@ -1,7 +1,7 @@
 import parse from 'yargs-parser';
 import createDebug from 'debug';
 import { MainThreadBusyError } from '../worker/inspector';
-import { describe, findCommand, usage } from './help';
+import { describe, lookUpCommand, usage } from './help';
 import { type Command, type CommandContext, type CommandInput, UsageError } from './types';
 
 const debug = createDebug('aiomonitor:commands');
@@ -63,9 +63,9 @@ export async function runLine(line: string, ctx: CommandContext): Promise<void> 
   const text = line.trim();
   if (!text) return;
   const [name] = text.split(/\s+/, 1);
-  const cmd = findCommand(ctx.commands, name);
+  let cmd: Command | undefined;
   try {
-    if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name.slice(0, 40))}; type help for the list`);
+    cmd = await lookUpCommand(ctx, name, `unknown command ${JSON.stringify(name.slice(0, 40))}`);
     const input = readInput(cmd, text.slice(name.length).trim());
     if (input.flags.help) ctx.print(describe(cmd));
     else await cmd.run(ctx, input);
@@ -74,7 +74,7 @@ export async function runLine(line: string, ctx: CommandContext): Promise<void> 
     else if (error instanceof MainThreadBusyError) ctx.print(`✗ ${error.message}; stacktrace shows what it is doing`);
     else {
       debug('%s failed: %O', name, error);
-      ctx.print(`✗ ${name} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      ctx.print(`✗ ${cmd?.name ?? name} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
   }
 }

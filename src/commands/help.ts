@@ -1,4 +1,5 @@
-import { command, type Command, UsageError } from './types';
+import { customCommands } from './custom';
+import { command, type Command, type CommandContext, UsageError } from './types';
 
 /** The usage line of a command, e.g. `ps [-f TEXT] [-a]`. */
 export function usage(cmd: Command): string {
@@ -30,24 +31,61 @@ export function findCommand(commands: readonly Command[], name: string): Command
   return commands.find((cmd) => cmd.name === wanted || cmd.aliases.includes(wanted));
 }
 
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] || 'no reason given';
+}
+
+/**
+ * Finds a built-in command, or else one the app defined; throws a UsageError starting with `unknown` otherwise.
+ * Only a name that is not built in costs a read of the main thread.
+ */
+export async function lookUpCommand(ctx: CommandContext, name: string, unknown: string): Promise<Command> {
+  const builtIn = findCommand(ctx.commands, name);
+  if (builtIn) return builtIn;
+  let custom: Command[];
+  try {
+    custom = await customCommands(ctx.main);
+  } catch (error) {
+    throw new UsageError(`${unknown}: not built in, and the app's custom commands cannot be read now (${firstLine(error)}); type help for the list`);
+  }
+  const found = findCommand(custom, name);
+  if (!found) throw new UsageError(`${unknown}; type help for the list`);
+  return found;
+}
+
+function listCommands(ctx: CommandContext, commands: readonly Command[]): void {
+  for (const cmd of commands) {
+    const names = [cmd.name, ...cmd.aliases].join(', ');
+    ctx.print(`  ${names.padEnd(24)} ${cmd.description}`);
+  }
+}
+
 /** `help` and `help CMD`. */
 export const help = command({
   name: 'help',
   aliases: ['?', 'h'],
   description: 'List the commands, or show how to use one',
   args: ['[CMD]'],
-  run(ctx, { args: [name] }) {
+  async run(ctx, { args: [name] }) {
     if (name) {
-      const cmd = findCommand(ctx.commands, name);
-      if (!cmd) throw new UsageError(`no command ${JSON.stringify(name)}; type help for the list`);
-      ctx.print(describe(cmd));
+      ctx.print(describe(await lookUpCommand(ctx, name, `no command ${JSON.stringify(name)}`)));
       return;
     }
     ctx.print('Commands:');
-    for (const cmd of ctx.commands) {
-      const names = [cmd.name, ...cmd.aliases].join(', ');
-      ctx.print(`  ${names.padEnd(24)} ${cmd.description}`);
+    listCommands(ctx, ctx.commands);
+    // The built-in commands need no main thread: list them even when the custom ones cannot be read.
+    let custom: Command[] = [];
+    let unreadable: unknown;
+    try {
+      custom = await customCommands(ctx.main);
+    } catch (error) {
+      unreadable = error;
+    }
+    if (custom.length) {
+      ctx.print('\nCustom commands of this app:');
+      listCommands(ctx, custom);
     }
     ctx.print('\nType help CMD or CMD --help for its usage.');
+    if (unreadable) ctx.print(`✗ the app's custom commands cannot be listed now: ${firstLine(unreadable)}`);
   },
 });

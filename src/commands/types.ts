@@ -18,6 +18,8 @@ export interface CommandContext {
   commands: readonly Command[];
   /** Who is typing, as the history of finished tasks names them: `monitor session from 127.0.0.1:52814`. */
   peer: string;
+  /** Aborts when the user presses Ctrl-C, or leaves, while the command runs. */
+  interrupted: AbortSignal;
 }
 
 /** An option a command takes. */

@@ -1,4 +1,6 @@
 import { HOOK_SYMBOL } from '../protocol/threads';
+import type { CustomCommandSpec } from './command-definition';
+import { commandSpecs } from './custom-commands';
 import { gcReport, loopReport, type GcReport, type LoopReport } from './loop-watch';
 import { inspectTask, listTasks, findTask, trackWorkers, type Found, type TaskDetail, type TaskRow } from './tasks';
 import { endedTask, endedTasks, type EndedRow } from './registry';
@@ -28,6 +30,8 @@ export interface InspectHook {
   loop(): LoopReport | null;
   /** Process memory, V8 heap spaces and garbage collections, for `mem`. */
   mem(): MemReport;
+  /** The custom commands the app defined, for the monitor thread's command table. */
+  commands(): CustomCommandSpec[];
 }
 
 /** What `mem` shows. */
@@ -73,6 +77,7 @@ export function installInspectHook(): InspectHook {
       })),
       gc: gcReport(),
     }),
+    commands: commandSpecs,
   };
   Object.defineProperty(globalThis, HOOK_KEY, { value: hook, enumerable: false, configurable: true });
   return hook;

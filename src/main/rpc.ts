@@ -2,6 +2,8 @@ import type { MessagePort } from 'node:worker_threads';
 import createDebug from 'debug';
 import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../protocol/threads';
 import { cancelTask } from './cancel';
+import type { CommandInput } from '../commands/types';
+import { runCustomCommand } from './custom-commands';
 import type { InspectHook } from './inspect-hook';
 
 const debug = createDebug('aiomonitor:main');
@@ -11,6 +13,7 @@ type Handler = (...args: any[]) => unknown;
 function handlers(hook: InspectHook): Record<MainOperation, Handler> {
   return {
     cancel: (id: number, by: string) => cancelTask(hook, id, by),
+    command: (name: string, input: CommandInput, json: boolean) => runCustomCommand(name, input, json),
   };
 }
 
@@ -27,6 +30,7 @@ export function serveCalls(link: MessagePort, hook: InspectHook, onStatus: (mess
       link.postMessage({ type: 'reply', id: message.id, ok: false, message: 'expired', expired: true } satisfies ToWorker);
       return;
     }
+    link.postMessage({ type: 'started', id: message.id } satisfies ToWorker);
     try {
       const value = await table[message.op](...message.args);
       reply = { type: 'reply', id: message.id, ok: true, value };

@@ -32,7 +32,7 @@ export interface WorkerSetup {
 }
 
 /** Operations the monitor thread asks the main thread to run on its own event loop. */
-export type MainOperation = 'cancel';
+export type MainOperation = 'cancel' | 'command';
 
 /** Monitor thread to main thread. */
 export type FromWorker =
@@ -43,6 +43,8 @@ export type FromWorker =
 
 /** Main thread to monitor thread. */
 export type ToWorker =
+  /** The main thread began the call in time: from now on the caller waits for the reply however long it takes. */
+  | { type: 'started'; id: number }
   | { type: 'reply'; id: number; ok: true; value: unknown }
   | { type: 'reply'; id: number; ok: false; message: string; expired?: true }
   | { type: 'close' };

@@ -17,7 +17,7 @@ function withDeadline<T>(work: () => Promise<T>, describe: () => string): Promis
 export interface MainThread {
   /** Evaluates a read-only expression on the hook (`hook.list(false)`) and returns its value; runs even while the loop is stuck in JavaScript. */
   query<T>(call: string): Promise<T>;
-  /** Runs a mutation between the app's callbacks and returns its result. */
+  /** Runs a mutation between the app's callbacks and returns its result; withdrawn if the main thread cannot start it in time. */
   call<T>(op: MainOperation, ...args: unknown[]): Promise<T>;
   /** How long ago the main thread's event loop last turned, in ms. */
   stalledMs(): number;
@@ -30,11 +30,12 @@ export interface MainThread {
 /** Builds the monitor thread's link to the main thread. */
 export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayBuffer, port: MessagePort): MainThread {
   const beat = new Float64Array(heartbeat);
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; expire(): void }>();
+  const pending = new Map<number, { started(): void; resolve(value: unknown): void; reject(error: Error): void; expire(): void }>();
   let nextCall = 1;
   let timersAdopted: Promise<boolean> | undefined;
 
   port.on('message', (message: ToWorker) => {
+    if (message.type === 'started') return pending.get(message.id)?.started();
     if (message.type !== 'reply') return;
     const waiter = pending.get(message.id);
     pending.delete(message.id);
@@ -69,8 +70,10 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
           pending.delete(id);
           reject(busy());
         }, MAIN_DEADLINE_MS + REFUSAL_GRACE_MS);
-        const busy = (): Error => new MainThreadBusyError(`the main thread has been busy for ${stalledMs()} ms, so ${op} was withdrawn and nothing was changed`);
+        const busy = (): Error => new MainThreadBusyError(`the main thread has been busy for ${stalledMs()} ms, so ${op === 'command' ? String(args[0]) : op} was withdrawn and nothing was changed`);
         pending.set(id, {
+          // The deadline is for starting: a call that runs, such as an async custom command, may take longer to finish.
+          started: () => clearTimeout(timer),
           resolve: (value) => { clearTimeout(timer); resolve(value as T); },
           reject: (error) => { clearTimeout(timer); reject(error); },
           expire: () => { clearTimeout(timer); reject(busy()); },

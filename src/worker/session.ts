@@ -51,6 +51,7 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
   let upstream: net.Socket | undefined;
   // A command waiting for the user to type something (loop --watch waits for Enter).
   let inputWaiter: (() => void) | undefined;
+  let interrupt = new AbortController();
 
   const write = (text: string): void => {
     if (!socket.destroyed && socket.writable) socket.write(toCrlf(text));
@@ -72,11 +73,12 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
       inputWaiter = () => { clearTimeout(timer); inputWaiter = undefined; resolve(true); };
     }),
     openConsole: () => openConsole(),
+    get interrupted() { return interrupt.signal; },
   };
 
   socket.setNoDelay(true);
   socket.on('error', (error) => debug('client error: %s', error.message));
-  socket.on('close', () => { upstream?.destroy(); inputWaiter?.(); });
+  socket.on('close', () => { upstream?.destroy(); inputWaiter?.(); interrupt.abort(); });
   socket.on('end', () => { inputEnded = true; void pump(); });
   const onData = (chunk: Buffer): void => {
     if (upstream) { upstream.write(chunk); return; }
@@ -89,6 +91,7 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
         queue.length = 0;
         if (!running) write(`^C\n${PROMPT}`);
         inputWaiter?.();
+        interrupt.abort();
       } else if (part === 'eof') {
         queue.push(EOF_LINE);
       } else {
@@ -118,7 +121,10 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
       const line = queue.shift()!;
       if (line === EOF_LINE) { ending = true; break; }
       if (line.startsWith(TOO_LONG)) ctx.print(`✗ line too long (over ${MAX_LINE_BYTES / 1024} KiB); it was ignored`);
-      else await runLine(line, ctx);
+      else {
+        interrupt = new AbortController();
+        await runLine(line, ctx);
+      }
       if (!ending) write(PROMPT);
     }
     running = false;

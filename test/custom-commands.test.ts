@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { COMMANDS } from '../src/commands';
+import { BUILTIN_NAMES } from '../src/commands/builtin-names';
+import { defineCommand } from '../src/index';
+import { connect, ROOT, startApp, type App, type Client } from './helpers';
+
+const APP = `
+const { defineCommand } = require(${JSON.stringify(ROOT)});
+
+defineCommand({
+  name: 'greet',
+  aliases: ['hello'],
+  description: 'Greet someone by name',
+  args: ['NAME'],
+  options: {
+    shout: { type: 'boolean', alias: 's', description: 'in capitals' },
+    greeting: { type: 'string', value: 'WORD', description: 'the word to greet with' },
+  },
+}, ({ args: [name], flags }) => {
+  const text = (flags.greeting ?? 'hello') + ', ' + name;
+  return flags.shout ? text.toUpperCase() : text;
+});
+
+defineCommand({ name: 'queue-stats', description: 'Show the job queue after checking it for 3.5 s' },
+  () => new Promise((resolve) => setTimeout(() => resolve({ waiting: 3, workers: new Set(['a', 'b']), big: 10n }), 3500)));
+
+defineCommand({ name: 'flush', description: 'Flush the cache' }, async () => {
+  throw new Error('cache server is down\\nsecond line of the message');
+});
+
+defineCommand({ name: 'hang', description: 'Never answers' }, () => {
+  console.log('hang started');
+  return new Promise(() => {});
+});
+
+const remove = defineCommand({ name: 'once', description: 'Works one time' }, () => { remove(); return 'gone now'; });
+
+try {
+  defineCommand({ name: 'ps', description: 'My own ps' }, () => 'mine');
+} catch (error) {
+  console.log('refused: ' + error.message);
+}
+
+setInterval(() => {}, 1000);
+console.log('ready');
+`;
+
+async function attach(t: TestContext, source: string, env: NodeJS.ProcessEnv = {}): Promise<{ app: App; client: Client }> {
+  const app = await startApp(source, { env });
+  t.after(() => app.kill());
+  await app.waitForOutput('ready');
+  const client = await connect(app.port);
+  t.after(() => client.socket.destroy());
+  return { app, client };
+}
+
+describe('custom commands', () => {
+  let app: App;
+  let client: Client;
+
+  before(async () => {
+    app = await startApp(APP);
+    await app.waitForOutput('ready');
+    client = await connect(app.port);
+  });
+  after(() => {
+    client?.socket.destroy();
+    app?.kill();
+  });
+
+  test('help lists them with their descriptions under their own heading', async () => {
+    const out = await client.command('help');
+    assert.match(out, /Custom commands of this app:\r\n  greet, hello\s+Greet someone by name\r\n/);
+    assert.match(out, /queue-stats\s+Show the job queue/);
+    assert.ok(out.indexOf('exit, q, quit') < out.indexOf('Custom commands'), out);
+  });
+
+  test('NAME --help and help NAME show the usage, --json included', async () => {
+    const usage = await client.command('greet --help');
+    assert.match(usage, /Usage: greet \[-s\] \[--greeting WORD\] \[--json\] NAME/);
+    assert.match(usage, /-s, --shout\s+in capitals/);
+    assert.match(usage, /Aliases: hello/);
+    assert.match(await client.command('help hello'), /Usage: greet /);
+  });
+
+  test('a call prints the text the handler returns, with its arguments and options', async () => {
+    assert.equal(await client.command('greet bob'), 'hello, bob\r\n');
+    assert.equal(await client.command('hello -s --greeting hi bob'), 'HI, BOB\r\n');
+  });
+
+  test('a missing argument or an unknown option gets the usual usage error', async () => {
+    assert.equal(await client.command('greet'), '✗ greet: missing NAME; usage: greet [-s] [--greeting WORD] [--json] NAME\r\n');
+    assert.match(await client.command('greet bob --loud'), /^✗ greet: unknown option --loud; usage: /);
+  });
+
+  test('an async handler that takes longer than the deadline for starting still answers', async () => {
+    const out = await client.command('queue-stats');
+    assert.match(out, /waiting: 3/);
+    assert.match(out, /workers: Set\(2\) \{ 'a', 'b' \}/);
+  });
+
+  test('--json prints one line that JSON.parse reads', async () => {
+    const [line, ...rest] = (await client.command('greet bob --json')).split('\r\n');
+    assert.equal(JSON.parse(line), 'hello, bob');
+    assert.deepEqual(rest, ['']);
+    const stats = (await client.command('queue-stats --json')).split('\r\n');
+    assert.deepEqual(JSON.parse(stats[0]), { waiting: 3, workers: ['a', 'b'], big: '10' });
+    assert.equal(stats.length, 2);
+  });
+
+  test('a throwing handler gives one ✗ line and the session goes on', async () => {
+    assert.equal(await client.command('flush'), '✗ flush failed: cache server is down\r\n');
+    assert.equal(await client.command('greet ann'), 'hello, ann\r\n');
+  });
+
+  test('Ctrl-C stops waiting for a handler that never answers', async () => {
+    const from = client.received().length;
+    client.send('hang\r\n');
+    await app.waitForOutput('hang started');
+    client.send(Buffer.from([3]));
+    const out = await client.until('monitor >>> ', from);
+    assert.equal(out, "✗ stopped waiting for hang; its handler may still be running in the app\r\nmonitor >>> ");
+    assert.equal(await client.command('greet ann'), 'hello, ann\r\n');
+  });
+
+  test('defining a built-in name throws at definition time', () => {
+    assert.match(app.stdout(), /^refused: defineCommand: "ps" is a built-in command of the monitor; choose another name$/m);
+    assert.doesNotMatch(app.stdout(), /mine/);
+  });
+
+  test('the function defineCommand returns removes the command', async () => {
+    assert.equal(await client.command('once'), 'gone now\r\n');
+    assert.match(await client.command('once'), /^✗ unknown command "once"; type help for the list/);
+    assert.doesNotMatch(await client.command('help'), /Works one time/);
+  });
+});
+
+test('a copy of the package the app requires shares the preload\'s commands', async (t) => {
+  // The app's own installed copy, as in node_modules, beside the preload's copy.
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-copy-'));
+  t.after(() => fs.rmSync(copy, { recursive: true, force: true }));
+  fs.cpSync(path.join(ROOT, 'dist', 'src'), path.join(copy, 'dist', 'src'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+  const { client } = await attach(t, `
+    const { defineCommand } = require(${JSON.stringify(copy)});
+    const preloaded = Object.keys(require.cache).some((file) => file.startsWith(${JSON.stringify(path.join(ROOT, 'dist'))}));
+    defineCommand({ name: 'uptime', description: 'How long the app has run' }, () => 'up, preload loaded separately: ' + preloaded);
+    setInterval(() => {}, 1000);
+    console.log('ready');
+  `);
+  assert.match(await client.command('help'), /uptime\s+How long the app has run/);
+  assert.equal(await client.command('uptime'), 'up, preload loaded separately: true\r\n');
+});
+
+test('while the loop is blocked, help still lists custom commands and a call is withdrawn', async (t) => {
+  const release = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-release-')), 'release');
+  t.after(() => fs.rmSync(path.dirname(release), { recursive: true, force: true }));
+  const { client } = await attach(t, `
+    const fs = require('node:fs');
+    const { defineCommand } = require(${JSON.stringify(ROOT)});
+    defineCommand({ name: 'freeze', description: 'Block the event loop until released' }, () => {
+      setTimeout(function spinUntilReleased() { while (!fs.existsSync(process.env.RELEASE_FILE)); }, 0);
+      return 'freezing';
+    });
+    setInterval(() => {}, 1000);
+    console.log('ready');
+  `, { RELEASE_FILE: release });
+  assert.equal(await client.command('freeze'), 'freezing\r\n');
+  let stack = '';
+  for (let tries = 0; tries < 50 && !/blocked for[^]*spinUntilReleased/.test(stack); tries++) stack = await client.command('st');
+  assert.match(stack, /at spinUntilReleased/);
+
+  assert.match(await client.command('help'), /freeze\s+Block the event loop until released/);
+  assert.match(await client.command('freeze --help'), /Usage: freeze \[--json\]/);
+  assert.match(await client.command('freeze'), /^✗ the main thread has been busy for \d+ ms, so freeze was withdrawn and nothing was changed; stacktrace shows what it is doing\r\n$/);
+
+  fs.writeFileSync(release, '');
+  let after = '';
+  for (let tries = 0; tries < 100 && !/The event loop is idle/.test(after); tries++) after = await client.command('st');
+  assert.match(after, /The event loop is idle/);
+});
+
+describe('defineCommand checks the definition at once', () => {
+  test('every built-in name and alias is reserved', () => {
+    const names = COMMANDS.flatMap((cmd) => [cmd.name, ...cmd.aliases]);
+    assert.deepEqual([...BUILTIN_NAMES].sort(), names.sort());
+  });
+
+  test('a wrong definition throws a one-line TypeError that says what to do', () => {
+    const handler = (): string => 'x';
+    const cases: [unknown, unknown, RegExp][] = [
+      [{ name: 'Flush Cache', description: 'd' }, handler, /name "Flush Cache" must be a lowercase word/],
+      [{ name: 'tools', aliases: ['q'], description: 'd' }, handler, /"q" is a built-in command of the monitor; choose another alias/],
+      [{ name: 'tools' }, handler, /the description of tools must be one line of text/],
+      [{ name: 'tools', description: 'd' }, 'not a function', /the handler of tools must be a function/],
+      [{ name: 'tools', description: 'd', args: ['[A]', 'B'] }, handler, /required argument B of tools comes after an optional one/],
+      [{ name: 'tools', description: 'd', options: { json: { type: 'boolean', description: 'd' } } }, handler, /--json is given to every command by the monitor/],
+      [{ name: 'tools', description: 'd', options: { all: { type: 'number', description: 'd' } } }, handler, /type must be 'string' or 'boolean'/],
+      [{ name: 'tools', description: 'd', options: { all: { type: 'boolean', alias: 'h', description: 'd' } } }, handler, /alias must be one letter other than h/],
+      [{ name: 'tools', description: 'd', options: { all: { type: 'boolean' } } }, handler, /the description of option --all of tools must be one line/],
+    ];
+    for (const [definition, fn, message] of cases) {
+      assert.throws(() => defineCommand(definition as never, fn as never), (error: Error) => {
+        assert.ok(error instanceof TypeError);
+        assert.match(error.message, /^defineCommand: /);
+        assert.match(error.message, message);
+        assert.doesNotMatch(error.message, /\n/);
+        return true;
+      });
+    }
+  });
+
+  test('a name taken by another custom command is refused; the same name is replaced', (t) => {
+    const removeFirst = defineCommand({ name: 'report', aliases: ['rep'], description: 'first' }, () => 'first');
+    t.after(removeFirst);
+    assert.throws(() => defineCommand({ name: 'rep', description: 'other' }, () => ''), /"rep" is already taken by the custom command report/);
+    const removeSecond = defineCommand({ name: 'report', description: 'second' }, () => 'second');
+    removeFirst(); // a removed definition that was replaced leaves the new one alone
+    assert.doesNotThrow(() => defineCommand({ name: 'rep', description: 'now free' }, () => '')());
+    removeSecond();
+  });
+});
