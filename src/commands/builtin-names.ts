@@ -9,6 +9,8 @@ export const BUILTIN_NAMES: readonly string[] = [
   'ps', 'p',
   'where', 'w',
   'cancel', 'ca',
+  'ps-terminated', 'pt', 'pst',
+  'where-terminated', 'wt',
   'signal',
   'stacktrace', 'st', 'stack',
   'blocks', 'b',
