@@ -7,6 +7,7 @@ import { listenConsole, type ConsoleServer } from './main/console-server';
 import { acquireLoopWatch } from './main/loop-watch';
 import { installInspectHook } from './main/inspect-hook';
 import { serveCalls } from './main/rpc';
+import { holdTracing } from './main/trace';
 import type { ToWorker, WorkerSetup } from './protocol/threads';
 import { ownObjects } from './main/tasks';
 
@@ -54,6 +55,7 @@ export class Monitor implements AsyncDisposable {
   #link: MessagePort | undefined;
   #console: ConsoleServer | undefined;
   #releaseLoopWatch: (() => void) | undefined;
+  #releaseTracing: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
@@ -116,6 +118,7 @@ export class Monitor implements AsyncDisposable {
     const hook = installInspectHook();
     const { buffer: heartbeat, release } = acquireLoopWatch();
     this.#releaseLoopWatch = release;
+    if (this.#options.trace) this.#releaseTracing = holdTracing();
     if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
@@ -145,6 +148,7 @@ export class Monitor implements AsyncDisposable {
   #teardown(): Promise<void> {
     this.#tearingDown ??= (async () => {
       this.#releaseLoopWatch?.();
+      this.#releaseTracing?.();
       const worker = this.#worker;
       const stopped = worker ? this.#stopWorker(worker) : undefined;
       await Promise.all([stopped, this.#console?.close()]);

@@ -48,9 +48,12 @@ export const where = command({
     const { detail, labels } = found;
     ctx.print(`${detail.type} ${id}: ${detail.summary}`);
     for (const [name, value] of detail.facts) ctx.print(`  ${name}: ${value}`);
-    if (labels.length === 0) return;
-    const locations = await functionLocations(ctx.main, id);
-    labels.forEach((label, i) => ctx.print(`  ${label} defined at ${locations[i] ?? 'unknown'}`));
+    if (labels.length > 0) {
+      const locations = await functionLocations(ctx.main, id);
+      labels.forEach((label, i) => ctx.print(`  ${label} defined at ${locations[i] ?? 'unknown'}`));
+    }
+    const chain = await ctx.main.query<string | null>(`chain(${id})`);
+    if (chain) ctx.print(chain);
   },
 });
 

@@ -2,6 +2,8 @@ import { HOOK_SYMBOL } from '../protocol/threads';
 import { gcReport, loopReport, type GcReport, type LoopReport } from './loop-watch';
 import { inspectTask, listTasks, findTask, trackWorkers, type Found, type TaskDetail, type TaskRow } from './tasks';
 import type { TimerInternals } from './timers';
+import { formatChain } from './chain';
+import { linkOf, tracingStatus } from './trace';
 
 /**
  * The read-only view of the main thread that the monitor thread evaluates through the inspector.
@@ -23,6 +25,10 @@ export interface InspectHook {
   loop(): LoopReport | null;
   /** Process memory, V8 heap spaces and garbage collections, for `mem`. */
   mem(): MemReport;
+  /** The creation chain of a task for `where`, a line saying why there is none, or null when tracing is off. */
+  chain(id: number): string | null;
+  /** Whether tracing is on, and since when (ms since the epoch), for `trace`. */
+  tracing(): { on: boolean; since: number | null };
 }
 
 /** What `mem` shows. */
@@ -61,7 +67,17 @@ export function installInspectHook(): InspectHook {
       })),
       gc: gcReport(),
     }),
+    chain: (id) => chainOf(findTask(timers, id)),
+    tracing: tracingStatus,
   };
   Object.defineProperty(globalThis, HOOK_KEY, { value: hook, enumerable: false, configurable: true });
   return hook;
+}
+
+function chainOf(found: Found | undefined): string | null {
+  if (!found) return null;
+  const link = found.live?.link ?? linkOf(found.object);
+  if (link) return formatChain(link);
+  if (!tracingStatus().on) return null;
+  return 'Created before tracing was on: run trace on, then look at tasks created after it';
 }

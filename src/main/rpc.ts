@@ -3,6 +3,7 @@ import createDebug from 'debug';
 import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../protocol/threads';
 import { cancelTask } from './cancel';
 import type { InspectHook } from './inspect-hook';
+import { switchTracing } from './trace';
 
 const debug = createDebug('aiomonitor:main');
 
@@ -11,6 +12,7 @@ type Handler = (...args: any[]) => unknown;
 function handlers(hook: InspectHook): Record<MainOperation, Handler> {
   return {
     cancel: (id: number, by: string) => cancelTask(hook, id, by),
+    trace: (on: boolean) => switchTracing(on),
   };
 }
 

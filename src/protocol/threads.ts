@@ -32,7 +32,7 @@ export interface WorkerSetup {
 }
 
 /** Operations the monitor thread asks the main thread to run on its own event loop. */
-export type MainOperation = 'cancel';
+export type MainOperation = 'cancel' | 'trace';
 
 /** Monitor thread to main thread. */
 export type FromWorker =
