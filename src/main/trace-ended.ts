@@ -13,12 +13,18 @@ function ownerSymbol(handle: object): symbol | undefined {
  * when its end is not worth a row of the history: the monitor's own objects, and connections a server
  * accepted, which a busy server ends by the thousand and whose requests the history already shows.
  */
-export function ownerOf(resource: object): object | undefined {
-  const key = ownerSymbol(resource);
+export function ownerOf(type: string, resource: object): object | undefined {
+  const key = type === 'Timeout' ? undefined : ownerSymbol(resource);
   const owner = (key ? (resource as AnyObject)[key] : undefined) ?? resource;
   if (ownObjects.has(owner) || ownObjects.has(resource)) return undefined;
   if ((owner as AnyObject).server) return undefined;
   return owner;
+}
+
+/** Whether a traced resource has ended: a timer that fired or was cleared, a handle its owner has closed. */
+export function hasEnded(type: string, resource: object, owner: object): boolean {
+  if (type === 'Timeout') return (resource as AnyObject)._destroyed === true;
+  return (owner as AnyObject)._handle !== resource;
 }
 
 /** One line about a resource that ended, as ps-terminated shows it. */
