@@ -27,6 +27,15 @@ export function hasEnded(type: string, resource: object, owner: object): boolean
   return (owner as AnyObject)._handle !== resource;
 }
 
+/** The TYPE a resource that ended has in ps-terminated, as ps named it while it was alive. */
+export function endedType(type: string, owner: object): string {
+  if (type === 'Timeout') return typeof (owner as AnyObject)._repeat === 'number' ? 'interval' : 'timeout';
+  if (type === 'TCPWRAP' || type === 'PIPEWRAP') return 'socket';
+  if (type === 'TCPSERVERWRAP' || type === 'PIPESERVERWRAP') return 'server';
+  if (type === 'PROCESSWRAP') return 'child';
+  return type.toLowerCase();
+}
+
 /** One line about a resource that ended, as ps-terminated shows it. */
 export function describeEnded(type: string, owner: object): string {
   const item = owner as AnyObject;

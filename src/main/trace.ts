@@ -1,7 +1,7 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
 import { recordEnded, registry, type TraceLink, type Tracer } from './registry';
 import { ownObjects } from './tasks';
-import { describeEnded, hasEnded, ownerOf } from './trace-ended';
+import { describeEnded, endedType, hasEnded, ownerOf } from './trace-ended';
 
 /**
  * Opt-in tracing: every async resource created while it is on remembers where it was created and under
@@ -136,7 +136,7 @@ function createTracer(): { tracer: Tracer; enable(): void; disable(): void } {
       if (!owner) continue;
       recordEnded({
         id: state.ids.get(owner) ?? state.ids.get(resource) ?? state.nextId++,
-        type: link.type, name: '', summary: describeEnded(link.type, owner),
+        type: endedType(link.type, owner), name: '', summary: describeEnded(link.type, owner),
         started: link.created, ended: now, outcome: 'ended', link,
       });
     }
