@@ -51,14 +51,14 @@ function appEnv() {
 
 /**
  * Starts `node <preload args> <script> <args>`. With `fdLimit`, it goes through `sh -c 'ulimit -n N; exec node …'`
- * (the same pid, since sh execs), for apps that open thousands of sockets.
+ * (the same pid, since sh execs), for apps that open thousands of sockets. `env` adds to the app's environment.
  */
-export function launch(script, { preload = 'bare', args = [], fdLimit } = {}) {
+export function launch(script, { preload = 'bare', args = [], fdLimit, env = {} } = {}) {
   const nodeArgs = [...PRELOADS[preload], fileURLToPath(new URL(script, import.meta.url)), ...args];
   // "$0" "$@" passes node and its arguments through unquoted-safe; without a high enough hard limit, take the hard limit.
   const child = fdLimit
-    ? spawn('sh', ['-c', `ulimit -n ${fdLimit} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...nodeArgs], { env: appEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn(process.execPath, nodeArgs, { env: appEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    ? spawn('sh', ['-c', `ulimit -n ${fdLimit} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, process.execPath, ...nodeArgs], { env: { ...appEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(process.execPath, nodeArgs, { env: { ...appEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   const output = { stdout: '', stderr: '' };
   child.stdout.setEncoding('utf8').on('data', (chunk) => { output.stdout += chunk; });

@@ -10,6 +10,7 @@ import { measureStacktrace } from './stacktrace.mjs';
 import { measurePsLoad } from './ps-load.mjs';
 import { measureStartup } from './startup.mjs';
 import { measureMemory } from './memory.mjs';
+import { measureTrace } from './trace.mjs';
 
 const quick = process.argv.includes('--quick');
 
@@ -22,6 +23,7 @@ const SETTINGS = quick
       psLoad: { samples: 3 },
       startup: { warmupRuns: 1, runs: 6 },
       memory: { rounds: 2, settleMs: 1000 },
+      trace: { rounds: 2, seconds: 2, warmupSeconds: 1, connections: 50 },
     }
   : {
       http: { rounds: 8, seconds: 3, warmupSeconds: 1, connections: 10 },
@@ -29,6 +31,7 @@ const SETTINGS = quick
       psLoad: { samples: 9 },
       startup: { warmupRuns: 3, runs: 30 },
       memory: { rounds: 5, settleMs: 1000 },
+      trace: { rounds: 5, seconds: 3, warmupSeconds: 1, connections: 50 },
     };
 
 const SECTIONS = [
@@ -37,6 +40,7 @@ const SECTIONS = [
   ['ps', 'ps under load', () => measurePsLoad(SETTINGS.psLoad, log)],
   ['startup', 'short script wall time', () => measureStartup(SETTINGS.startup, log)],
   ['memory', 'resident memory', () => measureMemory(SETTINGS.memory, log)],
+  ['trace', 'tracing', () => measureTrace(SETTINGS.trace, log)],
 ];
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 

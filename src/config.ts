@@ -41,6 +41,8 @@ export interface MonitorOptions {
   locals?: Record<string, unknown>;
   /** How many finished tasks `ps-terminated` keeps (default 1000; 0 keeps none). */
   maxTerminationHistory?: number;
+  /** Record where every task is created, for the creation chains of `where` (default false; costs throughput). */
+  trace?: boolean;
 }
 
 /** Where a server listens: a TCP address or a Unix socket file. */
@@ -58,6 +60,7 @@ export interface ResolvedOptions {
   blockLog: boolean;
   locals: Record<string, unknown>;
   maxTerminationHistory: number;
+  trace: boolean;
 }
 
 /** A setting that cannot be used; its message is one line naming the setting and the fix. */
@@ -100,8 +103,9 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   const path = checkString(options.path, 'path', '"/run/app/monitor.sock"');
   const consolePath = checkString(options.consolePath, 'consolePath', '"/run/app/console.sock"');
   const token = checkString(options.token, 'token', 'a long random secret') ?? null;
-  const { consoleEnabled = true, blockLog = false, locals = {} } = options;
+  const { consoleEnabled = true, blockLog = false, locals = {}, trace = false } = options;
   if (typeof blockLog !== 'boolean') throw new ConfigError(`blockLog must be true or false, got ${JSON.stringify(blockLog)}`);
+  if (typeof trace !== 'boolean') throw new ConfigError(`trace must be true or false, got ${JSON.stringify(trace)}`);
   if (typeof consoleEnabled !== 'boolean') {
     throw new ConfigError(`consoleEnabled must be true or false, got ${JSON.stringify(consoleEnabled)}`);
   }
@@ -122,7 +126,7 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   if (exposed && !token) {
     throw new ConfigError(`refusing to listen on ${host} without a token: anyone who can reach it could run code in this process; set MONITOR_TOKEN (token) or bind 127.0.0.1`);
   }
-  return { monitor, console, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, blockThresholdMs, blockLog, locals, maxTerminationHistory };
+  return { monitor, console, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, blockThresholdMs, blockLog, locals, maxTerminationHistory, trace };
 }
 
 function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number, hint: string): number | undefined {
@@ -162,5 +166,6 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorOpt
     blockThreshold: envInteger(env, 'MONITOR_BLOCK_THRESHOLD', 1, 3_600_000, 'a whole number of ms from 1'),
     blockLog: envFlag(env, 'MONITOR_BLOCK_LOG'),
     maxTerminationHistory: envInteger(env, 'MONITOR_MAX_TERMINATION_HISTORY', 0, 1_000_000, 'a whole number of tasks from 0 to 1000000'),
+    trace: envFlag(env, 'MONITOR_TRACE'),
   };
 }

@@ -8,6 +8,7 @@ import { acquireLoopWatch } from './main/loop-watch';
 import { installInspectHook } from './main/inspect-hook';
 import { keepHistory } from './main/registry';
 import { serveCalls } from './main/rpc';
+import { holdTracing } from './main/trace';
 import type { ToWorker, WorkerSetup } from './protocol/threads';
 import { ownObjects } from './main/tasks';
 
@@ -55,6 +56,7 @@ export class Monitor implements AsyncDisposable {
   #link: MessagePort | undefined;
   #console: ConsoleServer | undefined;
   #releaseLoopWatch: (() => void) | undefined;
+  #releaseTracing: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
@@ -118,6 +120,7 @@ export class Monitor implements AsyncDisposable {
     keepHistory(maxTerminationHistory);
     const { buffer: heartbeat, release } = acquireLoopWatch();
     this.#releaseLoopWatch = release;
+    if (this.#options.trace) this.#releaseTracing = holdTracing();
     if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
@@ -147,6 +150,7 @@ export class Monitor implements AsyncDisposable {
   #teardown(): Promise<void> {
     this.#tearingDown ??= (async () => {
       this.#releaseLoopWatch?.();
+      this.#releaseTracing?.();
       const worker = this.#worker;
       const stopped = worker ? this.#stopWorker(worker) : undefined;
       await Promise.all([stopped, this.#console?.close()]);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ConfigError, isLoopback, optionsFromEnv, resolveOptions } from '../src/config';
 
 test('the environment maps to options', () => {
-  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined, blockThreshold: undefined, blockLog: undefined, maxTerminationHistory: undefined };
+  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined, blockThreshold: undefined, blockLog: undefined, maxTerminationHistory: undefined, trace: undefined };
   const rows: [NodeJS.ProcessEnv, object][] = [
     [{}, none],
     [{ MONITOR_HOST: '0.0.0.0', MONITOR_PORT: '6000', CONSOLE_PORT: '0' }, { ...none, host: '0.0.0.0', port: 6000, consolePort: 0 }],
@@ -13,6 +13,7 @@ test('the environment maps to options', () => {
     [{ MONITOR_TOKEN: ' s3cret ', MONITOR_MAX_SESSIONS: '4', MONITOR_IDLE_TIMEOUT: '0' }, { ...none, token: ' s3cret ', maxSessions: 4, idleTimeout: 0 }],
     [{ MONITOR_BLOCK_THRESHOLD: '250', MONITOR_BLOCK_LOG: '1' }, { ...none, blockThreshold: 250, blockLog: true }],
     [{ MONITOR_MAX_TERMINATION_HISTORY: '0' }, { ...none, maxTerminationHistory: 0 }],
+    [{ MONITOR_TRACE: 'on' }, { ...none, trace: true }],
   ];
   for (const [env, expected] of rows) assert.deepEqual(optionsFromEnv(env), expected, JSON.stringify(env));
 });
@@ -45,6 +46,7 @@ test('API options get defaults and are checked', () => {
     idleTimeoutMs: 600_000,
     blockThresholdMs: 100,
     blockLog: false,
+    trace: false,
     locals: {},
     maxTerminationHistory: 1000,
   });

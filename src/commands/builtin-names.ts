@@ -9,6 +9,7 @@ export const BUILTIN_NAMES: readonly string[] = [
   'ps', 'p',
   'where', 'w',
   'cancel', 'ca',
+  'trace',
   'ps-terminated', 'pt', 'pst',
   'where-terminated', 'wt',
   'signal',

@@ -1,3 +1,4 @@
+import type { EndedDetail } from '../main/inspect-hook';
 import type { EndedRow } from '../main/registry';
 import { ago, duration, plural, table } from './format';
 import { isoTime, JSON_OPTION, printJson } from './json';
@@ -10,15 +11,6 @@ function endedJson(task: EndedRow): Record<string, unknown> {
     detail: task.detail ?? null, cancelledBy: task.cancelledBy ?? null,
     startedAt: isoTime(task.started), endedAt: isoTime(task.ended), ranMs: task.ended - task.started,
   };
-}
-
-/** An ended stack as Python prints one: frames oldest first, most recent call last, then the error itself. */
-function mostRecentLast(stack: string): string[] {
-  const lines = stack.split('\n');
-  const firstFrame = lines.findIndex((line) => /^\s+at /.test(line));
-  if (firstFrame === -1) return lines;
-  const message = lines.slice(0, firstFrame);
-  return [...lines.slice(firstFrame).map((line) => `  ${line.trim()}`).reverse(), ...message];
 }
 
 const NOTHING_YET = 'No finished tasks yet. Named tasks and HTTP requests are kept when they end; with tracing on (trace on), every task is.';
@@ -62,16 +54,18 @@ export const whereTerminated = command({
   options: { json: JSON_OPTION },
   async run(ctx, { args: [text], flags }) {
     const id = taskId(text);
-    const task = await ctx.main.query<(EndedRow & { stack: string | null }) | null>(`endedTask(${id})`);
+    const task = await ctx.main.query<EndedDetail | null>(`endedTask(${id})`);
     if (!task) throw new UsageError(`no finished task ${id}: it is still running (see ps), never existed, or is older than the history keeps; run ps-terminated to see the IDs`);
-    if (flags.json) return printJson(ctx, 'where-terminated', { task: { ...endedJson(task), stack: task.stack } });
+    if (flags.json) return printJson(ctx, 'where-terminated', { task: { ...endedJson(task), stack: task.stack }, chain: task.chain });
     ctx.print(`${task.type} ${id}: ${task.summary}`);
     ctx.print(`  ${task.outcome} at ${ago(task.ended)}, after running ${duration(task.ended - task.started)}`);
     if (task.cancelledBy) ctx.print(`  cancelled by: ${task.cancelledBy}`);
     if (task.detail) ctx.print(`  ${task.outcome === 'error' ? 'error' : 'detail'}: ${task.detail}`);
-    if (task.stack) {
-      ctx.print(`  ${task.outcome === 'cancelled' ? 'Cancelled from' : 'Ended'} (most recent call last):`);
-      for (const line of mostRecentLast(task.stack)) ctx.print(`  ${line}`);
+    if (task.frames.length > 0) {
+      ctx.print(`${task.outcome === 'cancelled' ? 'Cancelled from' : 'Ended'} (most recent call last):`);
+      for (const frame of task.frames) ctx.print(`    ${frame}`);
+      if (task.outcome === 'error' && task.detail) ctx.print(`  ${task.detail}`);
     }
+    if (task.chain) ctx.print(task.chain);
   },
 });

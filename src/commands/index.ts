@@ -5,7 +5,8 @@ import { blocks, loop, mem } from './loop';
 import { signal, stacktrace } from './process';
 import { consoleCommand, exit } from './session';
 import { cancel, ps, where } from './tasks';
+import { trace } from './trace';
 import type { Command } from './types';
 
 /** Every command of the monitor prompt, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [help, ps, where, cancel, psTerminated, whereTerminated, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, consoleCommand, exit];
+export const COMMANDS: readonly Command[] = [help, ps, where, cancel, psTerminated, whereTerminated, trace, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, consoleCommand, exit];

@@ -96,6 +96,8 @@ export const where = command({
     ctx.print(`${detail.type} ${id}: ${detail.summary}`);
     for (const [name, value] of detail.facts) ctx.print(`  ${name}: ${value}`);
     labels.forEach((label, i) => ctx.print(`  ${label} defined at ${locations[i] ?? 'unknown'}`));
+    const chain = await ctx.main.query<string | null>(`chain(${id})`);
+    if (chain) ctx.print(chain);
   },
 });
 

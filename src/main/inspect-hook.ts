@@ -5,6 +5,8 @@ import { gcReport, loopReport, type GcReport, type LoopReport } from './loop-wat
 import { inspectTask, listTasks, findTask, trackWorkers, type Found, type TaskDetail, type TaskRow } from './tasks';
 import { endedTask, endedTasks, type EndedRow } from './registry';
 import type { TimerInternals } from './timers';
+import { appFrames, formatChain } from './chain';
+import { linkOf, tracingStatus } from './trace';
 
 /**
  * The read-only view of the main thread that the monitor thread evaluates through the inspector.
@@ -24,14 +26,28 @@ export interface InspectHook {
   find(id: number): Found | undefined;
   /** Finished tasks, oldest first, for `ps-terminated`. */
   ended(): EndedRow[];
-  /** One finished task with the stack where it ended, for `where-terminated`; null when the history no longer holds it. */
-  endedTask(id: number): (EndedRow & { stack: string | null }) | null;
+  /** One finished task with where it ended and its creation chain, for `where-terminated`; null when the history no longer holds it. */
+  endedTask(id: number): EndedDetail | null;
   /** Event-loop delay, utilization and resources, for `loop`. */
   loop(): LoopReport | null;
   /** Process memory, V8 heap spaces and garbage collections, for `mem`. */
   mem(): MemReport;
   /** The custom commands the app defined, for the monitor thread's command table. */
   commands(): CustomCommandSpec[];
+  /** The creation chain of a task for `where`, a line saying why there is none, or null when tracing is off. */
+  chain(id: number): string | null;
+  /** Whether tracing is on, and since when (ms since the epoch), for `trace`. */
+  tracing(): { on: boolean; since: number | null };
+}
+
+/** What `where-terminated` shows of a finished task. */
+export interface EndedDetail extends EndedRow {
+  /** The stack where it ended, as V8 wrote it. */
+  stack: string | null;
+  /** The app's frames of that stack, most recent call last. */
+  frames: string[];
+  /** Its creation chain, when it was created while tracing. */
+  chain: string | null;
 }
 
 /** What `mem` shows. */
@@ -67,7 +83,7 @@ export function installInspectHook(): InspectHook {
       const found = endedTask(id);
       if (!found) return null;
       const { link, stack, ...row } = found;
-      return { ...row, stack: stack ?? null };
+      return { ...row, stack: stack ?? null, frames: stack ? appFrames({ stack }) : [], chain: link ? formatChain(link) : null };
     },
     loop: loopReport,
     mem: () => ({
@@ -78,7 +94,17 @@ export function installInspectHook(): InspectHook {
       gc: gcReport(),
     }),
     commands: commandSpecs,
+    chain: (id) => chainOf(findTask(timers, id)),
+    tracing: tracingStatus,
   };
   Object.defineProperty(globalThis, HOOK_KEY, { value: hook, enumerable: false, configurable: true });
   return hook;
+}
+
+function chainOf(found: Found | undefined): string | null {
+  if (!found) return null;
+  const link = found.live?.link ?? linkOf(found.object);
+  if (link) return formatChain(link);
+  if (!tracingStatus().on) return null;
+  return 'Created before tracing was on: run trace on, then look at tasks created after it';
 }

@@ -1,4 +1,5 @@
 import { addLive, registry, type LiveTask } from './registry';
+import { duration } from '../commands/format';
 
 /** Options of `task()`. */
 export interface TaskOptions {
@@ -8,10 +9,6 @@ export interface TaskOptions {
 
 // How long `cancel` waits for a task to notice its aborted signal before it answers.
 const SETTLE_WAIT_MS = 200;
-
-function formatAge(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
 
 function abortError(message: string): Error {
   return new DOMException(message, 'AbortError');
@@ -45,7 +42,7 @@ export function task<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLi
 
   const state = (): string => {
     if (!cancel) return 'running';
-    return `cancelling for ${formatAge(Date.now() - cancel.at)}`;
+    return `cancelling for ${duration(Date.now() - cancel.at)}`;
   };
   const handle: { promise?: Promise<Awaited<T>> } = {};
   const live: LiveTask = {
@@ -55,7 +52,7 @@ export function task<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLi
     started,
     describe: () => (finished ? name : `${name} (${state()})`),
     facts: () => {
-      const facts: [string, string][] = [['name', name], ['state', state()], ['running for', formatAge(Date.now() - started)]];
+      const facts: [string, string][] = [['name', name], ['state', state()], ['running for', duration(Date.now() - started)]];
       if (cancel) facts.push(['cancelled by', cancel.by]);
       return facts;
     },

@@ -22,6 +22,8 @@ export interface TraceLink {
   elided: boolean;
   /** How many links lie above it, elided ones included. */
   depth: number;
+  /** The first link of its chain (null for a first link), kept when the links between were dropped. */
+  root?: TraceLink | null;
 }
 
 /** Something the registry lists in `ps` beside the handles Node reports: a named task or a request in flight. */

@@ -5,6 +5,7 @@ import { cancelTask } from './cancel';
 import type { CommandInput } from '../commands/types';
 import { runCustomCommand } from './custom-commands';
 import type { InspectHook } from './inspect-hook';
+import { switchTracing } from './trace';
 
 const debug = createDebug('aiomonitor:main');
 
@@ -14,6 +15,7 @@ function handlers(hook: InspectHook): Record<MainOperation, Handler> {
   return {
     cancel: (id: number, by: string) => cancelTask(hook, id, by),
     command: (name: string, input: CommandInput, json: boolean) => runCustomCommand(name, input, json),
+    trace: (on: boolean) => switchTracing(on),
   };
 }
 

@@ -5,6 +5,7 @@ import { describeClusterWorker } from '../cluster';
 import { describeEndpoint } from '../config';
 import { forgetIdsExcept, idOf, objectById, registry, type LiveTask } from './registry';
 import { describeTimer, listTimers, type TimerInternals } from './timers';
+import { linkOf } from './trace';
 
 /** One row of `ps`: something alive in the process, under a stable ID. */
 export interface TaskRow {
@@ -134,6 +135,11 @@ function findAll(timers: TimerInternals | undefined): Found[] {
   }
   for (const request of proc._getActiveRequests()) {
     if (request && typeof request === 'object') found.push({ object: request, row: describeRequest(request) });
+  }
+  for (const item of found) {
+    if (item.row.age !== undefined) continue;
+    const link = linkOf(item.object);
+    if (link) item.row.age = now - link.created;
   }
   return found;
 }

@@ -32,7 +32,7 @@ export interface WorkerSetup {
 }
 
 /** Operations the monitor thread asks the main thread to run on its own event loop. */
-export type MainOperation = 'cancel' | 'command';
+export type MainOperation = 'cancel' | 'command' | 'trace';
 
 /** Monitor thread to main thread. */
 export type FromWorker =
