@@ -129,3 +129,24 @@ test('a bad MONITOR_TRACE is one line at startup, and the app runs without a mon
   assert.equal(app.stderr(), 'aiomonitor: MONITOR_TRACE="yes-bad-value" is not a yes/no value; use 1 or 0 (true/false, yes/no, on/off); the app runs without a monitor\n');
   assert.equal(app.stdout(), 'ran\n');
 });
+
+test('with tracing on, where-terminated shows where a failed task was created and where it failed', async (t) => {
+  const { client } = await attach(t, `
+    const { task } = require(${JSON.stringify(ROOT)});
+    async function fetchUsers() { await null; throw new Error('users API answered 503'); }
+    function scheduleSync() {
+      return task('sync-users', async () => { await new Promise((resolve) => setTimeout(resolve, 5)); await fetchUsers(); });
+    }
+    scheduleSync().catch(() => console.log('ready'));
+    setInterval(() => {}, 1000);
+  `, { MONITOR_TRACE: '1' });
+  const finished = await client.command('ps-terminated --filter sync-users');
+  const id = idOf(finished, /error +sync-users: Error: users API answered 503/);
+  const out = await client.command(`where-terminated ${id}`);
+  assertInOrder(out, [
+    `task ${id}: sync-users`,
+    'Ended (most recent call last):', 'at fetchUsers (', 'Error: users API answered 503',
+    'Created (most recent call last):', 'task sync-users,', 'at scheduleSync (',
+  ]);
+  assert.doesNotMatch(out, /node:internal|aiomonitor[\\/]dist/, 'only the app\'s own frames');
+});
