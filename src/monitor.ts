@@ -5,6 +5,7 @@ import createDebug from 'debug';
 import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from './config';
 import { listenConsole, type ConsoleServer } from './main/console-server';
 import { acquireLoopWatch } from './main/loop-watch';
+import { acquireHttpTasks } from './main/http-tasks';
 import { installInspectHook } from './main/inspect-hook';
 import { serveCalls } from './main/rpc';
 import type { ToWorker, WorkerSetup } from './protocol/threads';
@@ -54,6 +55,7 @@ export class Monitor implements AsyncDisposable {
   #link: MessagePort | undefined;
   #console: ConsoleServer | undefined;
   #releaseLoopWatch: (() => void) | undefined;
+  #releaseHttpTasks: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
@@ -116,6 +118,7 @@ export class Monitor implements AsyncDisposable {
     const hook = installInspectHook();
     const { buffer: heartbeat, release } = acquireLoopWatch();
     this.#releaseLoopWatch = release;
+    this.#releaseHttpTasks = acquireHttpTasks();
     if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
@@ -145,6 +148,7 @@ export class Monitor implements AsyncDisposable {
   #teardown(): Promise<void> {
     this.#tearingDown ??= (async () => {
       this.#releaseLoopWatch?.();
+      this.#releaseHttpTasks?.();
       const worker = this.#worker;
       const stopped = worker ? this.#stopWorker(worker) : undefined;
       await Promise.all([stopped, this.#console?.close()]);

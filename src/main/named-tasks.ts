@@ -9,7 +9,8 @@ export interface TaskOptions {
 // How long `cancel` waits for a task to notice its aborted signal before it answers.
 const SETTLE_WAIT_MS = 200;
 
-function formatAge(ms: number): string {
+/** A duration for people: `850 ms`, `12.3 s`. */
+export function formatAge(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 

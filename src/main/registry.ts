@@ -156,8 +156,12 @@ export function addLive(task: LiveTask): (outcome: Outcome, end?: Pick<EndedTask
     if (ended) return;
     ended = true;
     state.live.delete(task);
+    // A task that ps never showed gets a number without entering the maps of IDs: at thousands of requests
+    // a second, those would grow until the next ps.
+    const id = state.ids.get(task.object) ?? state.nextId++;
+    state.byId.delete(id);
     recordEnded({
-      id: idOf(task.object), type: task.type, name: task.name, summary: task.describe(),
+      id, type: task.type, name: task.name, summary: task.describe(),
       started: task.started, ended: Date.now(), outcome, link: task.link, ...end,
     });
   };
