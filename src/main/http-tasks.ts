@@ -90,11 +90,23 @@ const CHANNELS: [string, (message: unknown) => void][] = [
   ['undici:request:error', onFetchError],
 ];
 
+// diagnostics_channel rethrows a subscriber's exception on the next tick, where it would crash the app.
+function guarded(handler: (message: unknown) => void): (message: unknown) => void {
+  return (message) => {
+    try {
+      handler(message);
+    } catch (error) {
+      debug('%s failed: %O', handler.name, error);
+    }
+  };
+}
+
 function watch(): () => void {
-  for (const [name, handler] of CHANNELS) diagnosticsChannel.subscribe(name, handler);
+  const subscribers = CHANNELS.map(([name, handler]): [string, (message: unknown) => void] => [name, guarded(handler)]);
+  for (const [name, subscriber] of subscribers) diagnosticsChannel.subscribe(name, subscriber);
   debug('watching HTTP requests');
   return () => {
-    for (const [name, handler] of CHANNELS) diagnosticsChannel.unsubscribe(name, handler);
+    for (const [name, subscriber] of subscribers) diagnosticsChannel.unsubscribe(name, subscriber);
     // Without the channels nobody would tell when a fetch ends: drop the requests this watch listed.
     for (const task of registry().live) {
       if (task instanceof IncomingRequest || task instanceof OutgoingRequest || task instanceof FetchRequest) {
