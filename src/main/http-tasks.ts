@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
-import { FetchRequest, IncomingRequest, OutgoingRequest, type UndiciRequest } from './http-requests';
+import { FetchRequest, IncomingRequest, OutgoingRequest, statusText, type UndiciRequest } from './http-requests';
 import { registry } from './registry';
 
 const debug = createDebug('aiomonitor:http');
@@ -70,7 +70,7 @@ function onFetchHeaders(message: unknown): void {
 
 function onFetchTrailers(message: unknown): void {
   const task = outgoing.get((message as { request: object }).request);
-  if (task instanceof FetchRequest) task.finish('done', { detail: task.status === undefined ? 'complete' : `status ${task.status}` });
+  if (task instanceof FetchRequest) task.finish('done', { detail: task.status === undefined ? 'complete' : statusText(task.status) });
 }
 
 function onFetchError(message: unknown): void {
