@@ -100,8 +100,12 @@ export interface Tracer {
 
 const KEY = Symbol.for('aiomonitor.registry');
 
+// The same object for the process's life; kept here too because a symbol lookup on globalThis is slow for every request.
+let cached: Registry | undefined;
+
 /** The registry of this process, created on first use. */
 export function registry(): Registry {
+  if (cached) return cached;
   const holder = globalThis as unknown as Record<symbol, Registry | undefined>;
   let found = holder[KEY];
   if (!found) {
@@ -118,6 +122,7 @@ export function registry(): Registry {
     };
     Object.defineProperty(globalThis, KEY, { value: found, enumerable: false, configurable: true });
   }
+  cached = found;
   return found;
 }
 
@@ -162,7 +167,8 @@ export function addLive(task: LiveTask): (outcome: Outcome, end?: Pick<EndedTask
     state.byId.delete(id);
     recordEnded({
       id, type: task.type, name: task.name, summary: task.describe(),
-      started: task.started, ended: Date.now(), outcome, link: task.link, ...end,
+      // Named fields rather than a spread: this runs for every HTTP request, and a spread costs more than all the rest.
+      started: task.started, ended: Date.now(), outcome, link: task.link, detail: end.detail, stack: end.stack, cancelledBy: end.cancelledBy,
     });
   };
 }
