@@ -126,7 +126,12 @@ export class IncomingRequest extends HttpTask {
     return `✓ destroyed the connection of ${this.describe()}: the client sees it end without a response`;
   }
 
-  /** Called when its response closes, whether sent, abandoned by the client or destroyed. */
+  /** Called when its response has been sent. */
+  answered(): void {
+    this.finish('done', { detail: statusText(this.response.statusCode) });
+  }
+
+  /** Called when its connection closes, whether its response was sent or not. */
   closed(): void {
     const { response, socket } = this;
     if (this.cancelledBy) return this.finish('cancelled', { cancelledBy: this.cancelledBy, detail: 'its connection was destroyed from the monitor' });

@@ -16,6 +16,11 @@ interface HttpWatch {
 
 const KEY = Symbol.for('aiomonitor.http');
 
+// Properties of the app's responses and sockets: cheaper than WeakMaps on a path every request takes.
+const TASK = Symbol('aiomonitor.httpTask');
+const OPEN = Symbol('aiomonitor.openRequests');
+type Tagged = { [TASK]?: IncomingRequest; [OPEN]?: IncomingRequest[] };
+
 // Outgoing requests by the object the channels name them with; weak, so a request nobody reports the end of cannot leak.
 const outgoing = new WeakMap<object, OutgoingRequest | FetchRequest>();
 
@@ -32,8 +37,33 @@ function onServerRequest(message: unknown): void {
     tracing.enter();
   }
   task.open();
-  // 'close' comes once the response is sent, and also when the client goes away or the socket is destroyed.
-  response.on('close', () => task.closed());
+  // Most requests end with their response sent, which a channel reports; the others end with their connection,
+  // which is watched once per connection rather than once per request: keep-alive clients send many.
+  (response as Tagged)[TASK] = task;
+  const open = (socket as Tagged)[OPEN];
+  if (open) open.push(task);
+  else {
+    (socket as Tagged)[OPEN] = [task];
+    socket.on('close', onConnectionClose);
+  }
+}
+
+function onResponseFinish(message: unknown): void {
+  const { response, socket } = message as { response: Tagged; socket: Tagged };
+  const task = response[TASK];
+  if (!task) return;
+  task.answered();
+  const open = socket[OPEN];
+  // HTTP/1 answers in order, so the finished request is almost always the first one open.
+  const at = open ? open.indexOf(task) : -1;
+  if (at >= 0) open!.splice(at, 1);
+}
+
+function onConnectionClose(this: Tagged): void {
+  const open = this[OPEN];
+  if (!open) return;
+  this[OPEN] = undefined;
+  for (const task of open) task.closed();
 }
 
 function onClientRequest(message: unknown): void {
@@ -82,6 +112,7 @@ function onFetchError(message: unknown): void {
 // Channels that a Node version lacks are simply never published; subscribing to them is harmless.
 const CHANNELS: [string, (message: unknown) => void][] = [
   ['http.server.request.start', onServerRequest],
+  ['http.server.response.finish', onResponseFinish],
   ['http.client.request.start', onClientRequest],
   ['http.client.request.error', onClientError],
   ['undici:request:create', onFetchCreate],
