@@ -5,6 +5,7 @@ import createDebug from 'debug';
 import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from './config';
 import { listenConsole, type ConsoleServer } from './main/console-server';
 import { acquireLoopWatch } from './main/loop-watch';
+import { acquireHttpTasks } from './main/http-tasks';
 import { installInspectHook } from './main/inspect-hook';
 import { keepHistory } from './main/registry';
 import { serveCalls } from './main/rpc';
@@ -57,6 +58,7 @@ export class Monitor implements AsyncDisposable {
   #console: ConsoleServer | undefined;
   #releaseLoopWatch: (() => void) | undefined;
   #releaseTracing: (() => void) | undefined;
+  #releaseHttpTasks: (() => void) | undefined;
   #closing: Promise<void> | undefined;
   #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
@@ -121,6 +123,7 @@ export class Monitor implements AsyncDisposable {
     const { buffer: heartbeat, release } = acquireLoopWatch();
     this.#releaseLoopWatch = release;
     if (this.#options.trace) this.#releaseTracing = holdTracing();
+    this.#releaseHttpTasks = acquireHttpTasks();
     if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
@@ -151,6 +154,7 @@ export class Monitor implements AsyncDisposable {
     this.#tearingDown ??= (async () => {
       this.#releaseLoopWatch?.();
       this.#releaseTracing?.();
+      this.#releaseHttpTasks?.();
       const worker = this.#worker;
       const stopped = worker ? this.#stopWorker(worker) : undefined;
       await Promise.all([stopped, this.#console?.close()]);

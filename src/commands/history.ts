@@ -13,7 +13,7 @@ function endedJson(task: EndedRow): Record<string, unknown> {
   };
 }
 
-const NOTHING_YET = 'No finished tasks yet. Named tasks and HTTP requests are kept when they end; with tracing on (trace on), every task is.';
+const NOTHING_YET = 'No finished tasks yet. Named tasks and failed HTTP requests are kept when they end; with tracing on (trace on), timers and handles too.';
 
 /** `ps-terminated`: tasks that finished, failed or were cancelled. */
 export const psTerminated = command({
@@ -28,12 +28,19 @@ export const psTerminated = command({
   async run(ctx, { flags }) {
     const limit = flags.limit === undefined ? undefined : Number(flags.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`ps-terminated: --limit takes a number of rows from 1, got ${JSON.stringify(flags.limit)}`);
-    let tasks = (await ctx.main.query<EndedRow[]>('ended()')).reverse();
+    const history = await ctx.main.query<{ tasks: EndedRow[]; doneCounts: Record<string, number> }>('ended()');
+    let tasks = history.tasks.reverse();
+    const counted = Object.entries(history.doneCounts).map(([type, count]) => `${count} ${type}`).join(', ');
+    const countedLine = counted && `Requests that ended normally are counted, not kept: ${counted}.`;
     const filter = typeof flags.filter === 'string' ? flags.filter.toLowerCase() : undefined;
     if (filter) tasks = tasks.filter((task) => `${task.type} ${task.summary} ${task.outcome} ${task.detail ?? ''}`.toLowerCase().includes(filter));
     const shown = tasks.slice(0, limit);
-    if (flags.json) return printJson(ctx, 'ps-terminated', { total: tasks.length, tasks: shown.map(endedJson) });
-    if (tasks.length === 0) return ctx.print(filter ? 'No finished task matches.' : NOTHING_YET);
+    if (flags.json) return printJson(ctx, 'ps-terminated', { total: tasks.length, tasks: shown.map(endedJson), doneCounts: history.doneCounts });
+    if (tasks.length === 0) {
+      ctx.print(filter ? 'No finished task matches.' : NOTHING_YET);
+      if (countedLine) ctx.print(countedLine);
+      return;
+    }
     const outcomes = new Map<string, number>();
     for (const task of tasks) outcomes.set(task.outcome, (outcomes.get(task.outcome) ?? 0) + 1);
     const counts = [...outcomes].map(([outcome, count]) => `${count} ${outcome}`).join(', ');
@@ -42,6 +49,7 @@ export const psTerminated = command({
       String(task.id), task.type, ago(task.ended), duration(task.ended - task.started), task.outcome,
       task.detail ? `${task.summary}: ${task.detail}` : task.summary,
     ])));
+    if (countedLine) ctx.print(countedLine);
   },
 });
 

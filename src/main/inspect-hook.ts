@@ -24,8 +24,8 @@ export interface InspectHook {
   functionsOf(id: number): Function[];
   /** The live object behind an ID, for mutations on the main thread. */
   find(id: number): Found | undefined;
-  /** Finished tasks, oldest first, for `ps-terminated`. */
-  ended(): EndedRow[];
+  /** Finished tasks, oldest first, and counts of requests that ended normally, for `ps-terminated`. */
+  ended(): ReturnType<typeof endedTasks>;
   /** One finished task with where it ended and its creation chain, for `where-terminated`; null when the history no longer holds it. */
   endedTask(id: number): EndedDetail | null;
   /** Event-loop delay, utilization and resources, for `loop`. */

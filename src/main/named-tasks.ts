@@ -1,4 +1,4 @@
-import { addLive, registry, type LiveTask } from './registry';
+import { addLive, endLive, registry, type LiveTask } from './registry';
 import { duration } from '../commands/format';
 
 /** Options of `task()`. */
@@ -75,7 +75,7 @@ export function task<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLi
   };
   const tracing = registry().tracer?.begin('task', name);
   if (tracing) live.link = tracing.link;
-  const end = addLive(live);
+  addLive(live);
 
   const run = (): Promise<Awaited<T>> => new Promise<Awaited<T>>((resolve) => resolve(fn(controller.signal) as Awaited<T>));
   const promise = tracing ? tracing.run(run) : run();
@@ -85,14 +85,14 @@ export function task<T>(name: string, fn: (signal: AbortSignal) => T | PromiseLi
     (value) => {
       finished = true;
       outer?.removeEventListener('abort', onOuterAbort);
-      end('done', cancel ? { detail: `finished although cancelled by ${cancel.by}` } : {});
+      endLive(live, 'done', cancel ? { detail: `finished although cancelled by ${cancel.by}` } : {});
       return value;
     },
     (error: unknown) => {
       finished = true;
       outer?.removeEventListener('abort', onOuterAbort);
-      if (cancel) end('cancelled', { cancelledBy: cancel.by, stack: cancel.stack, detail: describeError(error) });
-      else end('error', { detail: describeError(error), stack: error instanceof Error ? error.stack : undefined });
+      if (cancel) endLive(live, 'cancelled', { cancelledBy: cancel.by, stack: cancel.stack, detail: describeError(error) });
+      else endLive(live, 'error', { detail: describeError(error), stack: error instanceof Error ? error.stack : undefined });
       throw error;
     },
   );

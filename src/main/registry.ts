@@ -46,6 +46,8 @@ export interface LiveTask {
   functions?(): [string, Function][];
   /** Where it was created, when tracing was on. */
   link?: TraceLink;
+  /** Set for kinds that end by the thousand a second (HTTP requests): a normal end is counted, not kept, and only failures are kept. */
+  countWhenDone?: boolean;
 }
 
 /** How a finished task ended. */
@@ -78,6 +80,8 @@ export interface Registry {
   byId: Map<number, WeakRef<object>>;
   nextId: number;
   live: Set<LiveTask>;
+  /** How many tasks of each `countWhenDone` type ended normally and were not kept. */
+  doneCounts: Record<string, number>;
   /** Finished tasks, oldest first, at most `historyLimit`. */
   history: EndedTask[];
   historyLimit: number;
@@ -100,8 +104,12 @@ export interface Tracer {
 
 const KEY = Symbol.for('aiomonitor.registry');
 
+// The same object for the process's life; kept here too because a symbol lookup on globalThis is slow for every request.
+let cached: Registry | undefined;
+
 /** The registry of this process, created on first use. */
 export function registry(): Registry {
+  if (cached) return cached;
   const holder = globalThis as unknown as Record<symbol, Registry | undefined>;
   let found = holder[KEY];
   if (!found) {
@@ -113,11 +121,13 @@ export function registry(): Registry {
       live: new Set(),
       history: [],
       historyLimit: MAX_TERMINATION_HISTORY,
+      doneCounts: {},
       commands: new Map(),
       tracer: null,
     };
     Object.defineProperty(globalThis, KEY, { value: found, enumerable: false, configurable: true });
   }
+  cached = found;
   return found;
 }
 
@@ -147,20 +157,28 @@ export function forgetIdsExcept(live: Set<number>): void {
   for (const id of byId.keys()) if (!live.has(id)) byId.delete(id);
 }
 
-/** Adds a named task or a request to ps; returns a function that records how it ended and removes it. */
-export function addLive(task: LiveTask): (outcome: Outcome, end?: Pick<EndedTask, 'detail' | 'stack' | 'cancelledBy'>) => void {
+/** Adds a named task or a request to ps. */
+export function addLive(task: LiveTask): void {
+  registry().live.add(task);
+}
+
+/** Removes a task from ps and records how it ended; only the first call for a task counts. */
+export function endLive(task: LiveTask, outcome: Outcome, end: Pick<EndedTask, 'detail' | 'stack' | 'cancelledBy'> = {}): void {
   const state = registry();
-  state.live.add(task);
-  let ended = false;
-  return (outcome, end = {}) => {
-    if (ended) return;
-    ended = true;
-    state.live.delete(task);
-    recordEnded({
-      id: idOf(task.object), type: task.type, name: task.name, summary: task.describe(),
-      started: task.started, ended: Date.now(), outcome, link: task.link, ...end,
-    });
-  };
+  if (!state.live.delete(task)) return;
+  // A task that ps never showed has no ID yet: it gets a number without entering the maps of IDs, which at
+  // thousands of requests a second would grow until the next ps.
+  const known = state.ids.get(task.object);
+  if (known !== undefined) state.byId.delete(known);
+  if (outcome === 'done' && task.countWhenDone) {
+    state.doneCounts[task.type] = (state.doneCounts[task.type] ?? 0) + 1;
+    return;
+  }
+  recordEnded({
+    id: known ?? state.nextId++, type: task.type, name: task.name, summary: task.describe(),
+    // Named fields rather than a spread: a spread costs more here than all the rest.
+    started: task.started, ended: Date.now(), outcome, link: task.link, detail: end.detail, stack: end.stack, cancelledBy: end.cancelledBy,
+  });
 }
 
 /** Adds a finished task to the history, dropping the oldest beyond the limit. */
@@ -175,10 +193,10 @@ export function recordEnded(task: EndedTask): void {
 /** A finished task as the monitor thread reads it: plain data, without its stacks. */
 export type EndedRow = Omit<EndedTask, 'link' | 'stack'>;
 
-/** The finished tasks `ps-terminated` shows, oldest first. */
-export function endedTasks(): EndedRow[] {
-  const { history, historyLimit } = registry();
-  return history.slice(-historyLimit).map(({ link, stack, ...row }) => row);
+/** What `ps-terminated` shows: finished tasks, oldest first, and how many requests ended normally without being kept. */
+export function endedTasks(): { tasks: EndedRow[]; doneCounts: Record<string, number> } {
+  const { history, historyLimit, doneCounts } = registry();
+  return { tasks: history.slice(-historyLimit).map(({ link, stack, ...row }) => row), doneCounts };
 }
 
 /** One finished task, if the history still holds it. */
