@@ -150,3 +150,24 @@ test('with tracing on, where-terminated shows where a failed task was created an
   ]);
   assert.doesNotMatch(out, /node:internal|aiomonitor[\\/]dist/, 'only the app\'s own frames');
 });
+
+test('with tracing on, a request on a keep-alive connection hangs under its connection, not under the request before it', async (t) => {
+  const { client } = await attach(t, `
+    const http = require('node:http');
+    const server = http.createServer(function answerAllButSlow(req, res) {
+      if (req.url === '/slow') setTimeout(function answerLater() { res.end('late'); }, 600000);
+      else res.end('ok');
+    });
+    server.listen(0, '127.0.0.1', async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = (path) => new Promise((resolve) => http.get({ port: server.address().port, host: '127.0.0.1', path, agent }, (res) => { res.resume(); res.on('end', resolve); }));
+      for (const path of ['/first', '/second', '/third']) await get(path);
+      get('/slow');
+      setTimeout(() => console.log('ready'), 100);
+    });
+  `, { MONITOR_TRACE: '1' });
+  const listing = await client.command('ps --filter answerLater');
+  const out = await client.command(`where ${idOf(listing, /answerLater/)}`);
+  assertInOrder(out, ['Created (most recent call last):', 'TCPSERVERWRAP', 'TCPWRAP', 'http-in GET /slow,', 'Timeout,', 'answerAllButSlow (']);
+  assert.doesNotMatch(out, /GET \/(first|second|third)/);
+});

@@ -94,10 +94,11 @@ export interface Registry {
 /** What tracing offers the rest of the registry. */
 export interface Tracer {
   /**
-   * Records a named task or request as a link under the current one. `run` runs code with it as the current link;
+   * Records a named task or request as a link under the current one (or under the link of `under`), with the stack
+   * that created it unless `withStack` is false (an incoming request's stack is Node's alone). `run` runs code with it as the current link;
    * `enter` makes it the current link for the rest of the callback that is running and what that callback creates.
    */
-  begin(type: string, name: string): { link: TraceLink; run<T>(fn: () => T): T; enter(): void };
+  begin(type: string, name: string, options?: { withStack?: boolean; under?: object }): { link: TraceLink; run<T>(fn: () => T): T; enter(): void };
   /** The link of the resource or object behind a ps row, if it was created while tracing. */
   linkOf(object: object): TraceLink | undefined;
 }

@@ -86,10 +86,10 @@ function copyNewest(link: Link, count: number): Link {
   return copy;
 }
 
-function newLink(type: string, name: string, parent: Link | null, above: Function): Link {
+function newLink(type: string, name: string, parent: Link | null, above: Function | null): Link {
   if (parent && parent.span >= CHAIN_LIMIT) parent = parent.trimmed ??= copyNewest(parent, CHAIN_KEPT);
   return {
-    type, name, created: Date.now(), site: capture(above), parent, elided: false,
+    type, name, created: Date.now(), site: above ? capture(above) : {}, parent, elided: false,
     depth: parent ? parent.depth + 1 : 0,
     root: parent ? parent.root ?? parent : null,
     span: parent ? parent.span + 1 : 1,
@@ -143,8 +143,9 @@ function createTracer(): { tracer: Tracer; enable(): void; disable(): void } {
   }
   const hook = createHook({ init });
   const tracer: Tracer = {
-    begin(type, name) {
-      const link = newLink(type, name, currentLink() ?? null, tracer.begin);
+    begin(type, name, { withStack = true, under } = {}) {
+      const parent = under ? (linkOf(under) as Link | undefined) : currentLink();
+      const link = newLink(type, name, parent ?? null, withStack ? tracer.begin : null);
       return {
         link,
         run(fn) {
