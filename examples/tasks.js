@@ -6,9 +6,16 @@ const { task } = require('aiomonitor');
 
 // A handler that never answers /slow: the request stays in ps until it is cancelled.
 const server = http.createServer(function handleRequest(req, res) {
-  if (req.url !== '/slow') res.end('ok\n');
+  if (!req.url.startsWith('/slow')) res.end('ok\n');
 });
-server.listen(8081, '127.0.0.1', () => console.log('try: curl http://127.0.0.1:8081/slow'));
+server.listen(8081, '127.0.0.1', () => {
+  console.log('listening on http://127.0.0.1:8081; /slow never answers');
+  // The app's own request to it: an http-out row until it is cancelled.
+  fetch('http://127.0.0.1:8081/slow?from=app').then(
+    (response) => console.log(`fetch answered ${response.status}`),
+    (error) => console.log(`fetch failed: ${error.cause?.message ?? error.message}`),
+  );
+});
 
 async function syncUsers(signal) {
   for (let page = 1; ; page++) {

@@ -105,7 +105,7 @@ export const where = command({
 export const cancel = command({
   name: 'cancel',
   aliases: ['ca'],
-  description: 'Cancel a task: clear a timer, close a socket or server, terminate a child process or worker',
+  description: "Cancel a task: abort a named task's signal or an HTTP request, clear a timer, close a socket or server, end a child process or worker",
   args: ['ID'],
   async run(ctx, { args: [text] }) {
     ctx.print(await ctx.main.call<string>('cancel', taskId(text), ctx.peer));
