@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
-import { after, before, describe, test, type TestContext } from 'node:test';
-import { connect, startApp, WAIT_MS, type App, type Client } from './helpers';
+import { after, before, describe, test } from 'node:test';
+import { attach, connect, idOf, startApp, WAIT_MS, type App, type Client } from './helpers';
 
 // One app with one of each kind of task, shared by the read-only tests below.
 const APP = `
@@ -22,22 +22,6 @@ server.listen(0, '127.0.0.1', () => {
   client.on('connect', () => console.log('ready ' + server.address().port + ' ' + child.pid));
 });
 `;
-
-/** Starts an app that prints 'ready', connects to its monitor, and cleans both up after the test. */
-async function attach(t: TestContext, source: string): Promise<{ app: App; client: Client }> {
-  const app = await startApp(source);
-  t.after(() => app.kill());
-  await app.waitForOutput('ready');
-  const client = await connect(app.port);
-  t.after(() => client.socket.destroy());
-  return { app, client };
-}
-
-function idOf(listing: string, pattern: RegExp): string {
-  const line = listing.split('\r\n').slice(2).find((row) => pattern.test(row));
-  assert.ok(line, `no row matching ${pattern} in:\n${listing}`);
-  return line.split(/\s+/)[0];
-}
 
 describe('monitor commands', () => {
   let app: App;

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { COMMANDS } from '../src/commands';
 import { BUILTIN_NAMES } from '../src/commands/builtin-names';
 import { defineCommand } from '../src/index';
-import { connect, ROOT, startApp, type App, type Client } from './helpers';
+import { attach, connect, ROOT, startApp, type App, type Client } from './helpers';
 
 const APP = `
 const { defineCommand } = require(${JSON.stringify(ROOT)});
@@ -48,15 +48,6 @@ try {
 setInterval(() => {}, 1000);
 console.log('ready');
 `;
-
-async function attach(t: TestContext, source: string, env: NodeJS.ProcessEnv = {}): Promise<{ app: App; client: Client }> {
-  const app = await startApp(source, { env });
-  t.after(() => app.kill());
-  await app.waitForOutput('ready');
-  const client = await connect(app.port);
-  t.after(() => client.socket.destroy());
-  return { app, client };
-}
 
 describe('custom commands', () => {
   let app: App;
@@ -169,7 +160,7 @@ test('while the loop is blocked, help still lists custom commands and a call is 
     });
     setInterval(() => {}, 1000);
     console.log('ready');
-  `, { RELEASE_FILE: release });
+  `, { env: { RELEASE_FILE: release } });
   assert.equal(await client.command('freeze'), 'freezing\r\n');
   let stack = '';
   for (let tries = 0; tries < 50 && !/blocked for[^]*spinUntilReleased/.test(stack); tries++) stack = await client.command('st');

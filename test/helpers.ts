@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 
 /** The repository root, from dist/test/. */
@@ -167,4 +168,21 @@ export async function connect(target: number | string, prompt = 'monitor >>> '):
   };
   await client.until(prompt);
   return client;
+}
+
+/** Starts an app that prints 'ready', connects to its monitor, and cleans both up after the test. */
+export async function attach(t: TestContext, source: string, options: Parameters<typeof startApp>[1] = {}): Promise<{ app: App; client: Client }> {
+  const app = await startApp(source, options);
+  t.after(() => app.kill());
+  await app.waitForOutput('ready');
+  const client = await connect(app.port);
+  t.after(() => client.socket.destroy());
+  return { app, client };
+}
+
+/** The ID of the first row of a listing (after its summary and header lines) that matches `pattern`. */
+export function idOf(listing: string, pattern: RegExp): string {
+  const line = listing.split('\r\n').slice(2).find((row) => pattern.test(row));
+  assert.ok(line, `no row matching ${pattern} in:\n${listing}`);
+  return line.split(/\s+/)[0];
 }

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
-import { connect, ROOT, startApp, writeScript, type App, type Client } from './helpers';
+import { describe, test } from 'node:test';
+import { attach, connect, ROOT, startApp, writeScript } from './helpers';
 
 const PACKAGE = JSON.stringify(ROOT);
 
@@ -27,15 +27,6 @@ task('poller', (signal) => sleepUnlessAborted(600000, signal), { signal: shutdow
 setTimeout(function stopPolling() { shutdown.abort(); }, 50);
 setTimeout(() => console.log('ready'), 200);
 `;
-
-async function attach(t: TestContext, source: string, env: NodeJS.ProcessEnv = {}): Promise<{ app: App; client: Client }> {
-  const app = await startApp(source, { env });
-  t.after(() => app.kill());
-  await app.waitForOutput('ready');
-  const client = await connect(app.port);
-  t.after(() => client.socket.destroy());
-  return { app, client };
-}
 
 function rowOf(listing: string, text: string): string[] {
   const line = listing.split('\r\n').find((row) => row.includes(text));
@@ -128,7 +119,7 @@ describe('named tasks', () => {
         console.log('ready');
       })();
     `;
-    const { client } = await attach(t, source, { MONITOR_MAX_TERMINATION_HISTORY: '2' });
+    const { client } = await attach(t, source, { env: { MONITOR_MAX_TERMINATION_HISTORY: '2' } });
     const finished = await client.command('ps-terminated');
     assert.match(finished, /^2 finished tasks \(2 done\)/);
     assert.match(finished, /job-5/);

@@ -1,23 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { test, type TestContext } from 'node:test';
-import { connect, ROOT, startApp, waitFor, type App, type Client } from './helpers';
-
-/** Starts an app that prints 'ready', connects to its monitor, and cleans both up after the test. */
-async function attach(t: TestContext, source: string, env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<{ app: App; client: Client }> {
-  const app = await startApp(source, { env, cwd });
-  t.after(() => app.kill());
-  await app.waitForOutput('ready');
-  const client = await connect(app.port);
-  t.after(() => client.socket.destroy());
-  return { app, client };
-}
-
-function idOf(listing: string, pattern: RegExp): string {
-  const line = listing.split('\r\n').slice(2).find((row) => pattern.test(row));
-  assert.ok(line, `no row matching ${pattern} in:\n${listing}`);
-  return line.split(/\s+/)[0];
-}
+import { test } from 'node:test';
+import { attach, idOf, ROOT, startApp, waitFor } from './helpers';
 
 /** Asserts that `texts` appear in `output` in this order. */
 function assertInOrder(output: string, texts: string[]): void {
@@ -49,7 +33,7 @@ startSync();
 
 test('with MONITOR_TRACE=1, where shows the chain from a named task down to a timer made three hops below it', async (t) => {
   // Run from the temporary directory's parent, so that the app's files sit below the working directory.
-  const { client } = await attach(t, TASK_APP, { MONITOR_TRACE: '1' }, os.tmpdir());
+  const { client } = await attach(t, TASK_APP, { env: { MONITOR_TRACE: '1' }, cwd: os.tmpdir() });
   const listing = await client.command('ps');
   const id = idOf(listing, /timeout\s+\d+ m?s\s+longWait after 600000 ms/);
   const out = await client.command(`where ${id}`);
@@ -111,7 +95,7 @@ function poll() {
 }
 function startPolling() { setTimeout(poll, 0); }
 startPolling();
-`, { MONITOR_TRACE: '1' });
+`, { env: { MONITOR_TRACE: '1' } });
   const listing = await client.command('ps');
   const out = await client.command(`where ${idOf(listing, /lastPoll after 600000 ms/)}`);
   const blocks = out.split('\r\n').filter((line) => /^ {2}Timeout, /.test(line));
@@ -139,7 +123,7 @@ test('with tracing on, where-terminated shows where a failed task was created an
     }
     scheduleSync().catch(() => console.log('ready'));
     setInterval(() => {}, 1000);
-  `, { MONITOR_TRACE: '1' });
+  `, { env: { MONITOR_TRACE: '1' } });
   const finished = await client.command('ps-terminated --filter sync-users');
   const id = idOf(finished, /error +sync-users: Error: users API answered 503/);
   const out = await client.command(`where-terminated ${id}`);
@@ -165,7 +149,7 @@ test('with tracing on, a request on a keep-alive connection hangs under its conn
       get('/slow');
       setTimeout(() => console.log('ready'), 100);
     });
-  `, { MONITOR_TRACE: '1' });
+  `, { env: { MONITOR_TRACE: '1' } });
   const listing = await client.command('ps --filter answerLater');
   const out = await client.command(`where ${idOf(listing, /answerLater/)}`);
   assertInOrder(out, ['Created (most recent call last):', 'TCPSERVERWRAP', 'TCPWRAP', 'http-in GET /slow,', 'Timeout,', 'answerAllButSlow (']);

@@ -86,17 +86,18 @@ export const where = command({
     if (!found) throw new UsageError(`no task ${id}: it has ended or never existed; run ps to see the current IDs; ended tasks are in ps-terminated`);
     const { detail, labels } = found;
     const locations = labels.length ? await functionLocations(ctx.main, id) : [];
+    const chain = await ctx.main.query<string | null>(`chain(${id})`);
     if (flags.json) {
       return printJson(ctx, 'where', {
         task: taskJson(detail),
         facts: Object.fromEntries(detail.facts),
         functions: labels.map((label, i) => ({ label, location: locations[i] ?? null })),
+        chain,
       });
     }
     ctx.print(`${detail.type} ${id}: ${detail.summary}`);
     for (const [name, value] of detail.facts) ctx.print(`  ${name}: ${value}`);
     labels.forEach((label, i) => ctx.print(`  ${label} defined at ${locations[i] ?? 'unknown'}`));
-    const chain = await ctx.main.query<string | null>(`chain(${id})`);
     if (chain) ctx.print(chain);
   },
 });

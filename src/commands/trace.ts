@@ -1,8 +1,5 @@
+import { ago } from './format';
 import { command, UsageError } from './types';
-
-function clock(ms: number): string {
-  return new Date(ms).toTimeString().slice(0, 8);
-}
 
 /** `trace [on|off]`: switches the recording of creation chains that `where` prints, or says whether it is on. */
 export const trace = command({
@@ -17,7 +14,7 @@ export const trace = command({
     if (word !== undefined) throw new UsageError(`${JSON.stringify(word)} is not on or off; type trace on, trace off, or trace to see whether it is on`);
     const { on, since } = await ctx.main.query<{ on: boolean; since: number | null }>('tracing()');
     ctx.print(on
-      ? `tracing is on since ${clock(since ?? Date.now())}: where ID shows the creation chain of tasks created since then`
+      ? `tracing is on since ${ago(since ?? Date.now())}: where ID shows the creation chain of tasks created since then`
       : 'tracing is off: trace on records where new tasks are created, for where ID');
   },
 });

@@ -1,7 +1,7 @@
 import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { duration } from '../commands/format';
-import { addLive, endLive, type EndedTask, type LiveTask, type Outcome, type TraceLink } from './registry';
+import { addLive, recordEnd, registry, type EndedTask, type LiveTask, type Outcome, type TraceLink } from './registry';
 
 /** The part of undici's internal Request that its diagnostics channels carry and that fetch requests are seen through. */
 export interface UndiciRequest {
@@ -56,10 +56,11 @@ abstract class HttpTask implements LiveTask {
   abstract readonly object: object;
   abstract readonly type: string;
   abstract readonly name: string;
-  readonly started = Date.now();
+  abstract readonly started: number;
   // Declared, not initialized: most requests are never traced nor cancelled, and each initializer costs every request.
   declare link?: TraceLink;
   declare cancelledBy?: string;
+  declare ended?: boolean;
 
   // Requests end by the thousand a second: the history keeps the failed ones and counts the others.
   get countWhenDone(): boolean {
@@ -77,7 +78,10 @@ abstract class HttpTask implements LiveTask {
 
   /** Removes it from ps and records how it ended; only the first call counts. */
   finish(outcome: Outcome, end?: Pick<EndedTask, 'detail' | 'stack' | 'cancelledBy'>): void {
-    endLive(this, outcome, end);
+    if (this.ended) return;
+    this.ended = true;
+    registry().live.delete(this);
+    recordEnd(this, outcome, end);
   }
 
   protected commonFacts(): [string, string][] {
@@ -87,17 +91,32 @@ abstract class HttpTask implements LiveTask {
   }
 }
 
-/** A request a server of the app is handling, from the moment its handler is called until its response closes. */
+/** What the monitor keeps of a connection to a server of the app, once per connection rather than once per request. */
+export interface Connection {
+  socket: Socket;
+  server: Server;
+  // Read when the connection is first seen: once the client has gone, its socket no longer knows where it came from.
+  from: string | undefined;
+  fromPort: number | undefined;
+  /** The responses of the requests in flight on it, oldest first. */
+  open: ServerResponse[];
+}
+
+/**
+ * A request a server of the app is handling, from the moment its handler is called until its response is sent or
+ * its connection closes. Made only when ps looks at it or it ends abnormally: a request that is answered costs no object.
+ */
 export class IncomingRequest extends HttpTask {
   readonly type = 'http-in';
-  // Read now: once the client has gone, its socket no longer knows where it came from.
-  readonly #from: string | undefined;
-  readonly #fromPort: number | undefined;
+  readonly object: IncomingMessage;
+  readonly socket: Socket;
+  readonly server: Server;
 
-  constructor(readonly object: IncomingMessage, readonly response: ServerResponse, readonly socket: Socket, readonly server: Server) {
+  constructor(readonly response: ServerResponse, readonly started: number, readonly connection: Connection) {
     super();
-    this.#from = socket.remoteAddress;
-    this.#fromPort = socket.remotePort;
+    this.object = response.req;
+    this.socket = connection.socket;
+    this.server = connection.server;
   }
 
   get name(): string {
@@ -105,7 +124,7 @@ export class IncomingRequest extends HttpTask {
   }
 
   describe(): string {
-    return `${this.name} from ${peer(this.#from, this.#fromPort)}`;
+    return `${this.name} from ${peer(this.connection.from, this.connection.fromPort)}`;
   }
 
   facts(): [string, string][] {
@@ -113,7 +132,7 @@ export class IncomingRequest extends HttpTask {
     const answer = response.writableFinished ? `status ${response.statusCode} sent`
       : response.headersSent ? `status ${response.statusCode}, body still being written` : 'not started: no headers sent yet';
     const { method, url, httpVersion } = this.object;
-    return [['method', `${method}`], ['URL', `${url}`], ['HTTP version', httpVersion], ['from', peer(this.#from, this.#fromPort)],
+    return [['method', `${method}`], ['URL', `${url}`], ['HTTP version', httpVersion], ['from', peer(this.connection.from, this.connection.fromPort)],
       ...this.commonFacts(), ['response', answer], ...connectionFacts(this.socket)];
   }
 
@@ -149,6 +168,7 @@ export class IncomingRequest extends HttpTask {
 /** An outgoing `http.request`/`https.request`, from its creation until it closes. */
 export class OutgoingRequest extends HttpTask {
   readonly type = 'http-out';
+  readonly started = Date.now();
   /** The error Node reported for it, if any. */
   error?: Error;
 
@@ -203,6 +223,7 @@ export class OutgoingRequest extends HttpTask {
 /** A request of `fetch` (or of undici itself), from its creation until its response ends or it fails. */
 export class FetchRequest extends HttpTask {
   readonly type = 'http-out';
+  readonly started = Date.now();
   /** The status of the response, once its headers arrived. */
   status?: number;
 

@@ -2,8 +2,8 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
-import { FetchRequest, IncomingRequest, OutgoingRequest, statusText, type UndiciRequest } from './http-requests';
-import { registry } from './registry';
+import { FetchRequest, IncomingRequest, OutgoingRequest, statusText, type Connection, type UndiciRequest } from './http-requests';
+import { countDone, registry } from './registry';
 
 const debug = createDebug('aiomonitor:http');
 
@@ -17,55 +17,70 @@ interface HttpWatch {
 const KEY = Symbol.for('aiomonitor.http');
 
 // Properties of the app's responses and sockets: cheaper than WeakMaps on a path every request takes.
-const TASK = Symbol('aiomonitor.httpTask');
-const OPEN = Symbol('aiomonitor.openRequests');
-type Tagged = { [TASK]?: IncomingRequest; [OPEN]?: IncomingRequest[] };
+const STARTED = Symbol('aiomonitor.httpStarted');
+const REQUEST = Symbol('aiomonitor.httpRequest');
+const CONNECTION = Symbol('aiomonitor.httpConnection');
+type TaggedResponse = ServerResponse & { [STARTED]?: number; [REQUEST]?: IncomingRequest };
+type TaggedSocket = Socket & { [CONNECTION]?: Connection };
+
+// Connections of the app's servers that have carried a request, until they close.
+const connections = new Set<Connection>();
 
 // Outgoing requests by the object the channels name them with; weak, so a request nobody reports the end of cannot leak.
 const outgoing = new WeakMap<object, OutgoingRequest | FetchRequest>();
 
-// Every handler below runs on every request of the app: they only note objects; ps formats them when asked.
+// Every handler below runs on every request of the app. An incoming request costs a timestamp and a place in its
+// connection's list; its task object is made only when ps looks at it or it ends abnormally.
+
+function incomingTask(response: TaggedResponse, connection: Connection): IncomingRequest {
+  return (response[REQUEST] ??= new IncomingRequest(response, response[STARTED] ?? Date.now(), connection));
+}
+
+/** The requests in flight on every connection, for ps. */
+function* incomingTasks(): Iterable<IncomingRequest> {
+  for (const connection of connections) for (const response of connection.open) yield incomingTask(response, connection);
+}
 
 function onServerRequest(message: unknown): void {
-  const { request, response, socket, server } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket; server: Server };
-  const task = new IncomingRequest(request, response, socket, server);
+  const { request, response, socket, server } = message as { request: IncomingMessage; response: TaggedResponse; socket: TaggedSocket; server: Server };
+  response[STARTED] = Date.now();
+  let connection = socket[CONNECTION];
+  if (!connection) {
+    connection = { socket, server, from: socket.remoteAddress, fromPort: socket.remotePort, open: [] };
+    socket[CONNECTION] = connection;
+    connections.add(connection);
+    socket.on('close', onConnectionClose);
+  }
+  connection.open.push(response);
   const tracer = registry().tracer;
   if (tracer) {
     // Node's parser calls in here: the stack would hold no frame of the app, and capturing it costs microseconds a request.
     // Under its connection's link, not the current one: on a keep-alive connection that is the previous request's.
-    const tracing = tracer.begin('http-in', task.name, { withStack: false, under: socket });
-    task.link = tracing.link;
+    const tracing = tracer.begin('http-in', `${request.method} ${request.url}`, { withStack: false, under: socket });
+    incomingTask(response, connection).link = tracing.link;
     // The channel publishes right before the server emits 'request', so the handler runs in this callback under the link.
     tracing.enter();
-  }
-  task.open();
-  // Most requests end with their response sent, which a channel reports; the others end with their connection,
-  // which is watched once per connection rather than once per request: keep-alive clients send many.
-  (response as Tagged)[TASK] = task;
-  const open = (socket as Tagged)[OPEN];
-  if (open) open.push(task);
-  else {
-    (socket as Tagged)[OPEN] = [task];
-    socket.on('close', onConnectionClose);
   }
 }
 
 function onResponseFinish(message: unknown): void {
-  const { response, socket } = message as { response: Tagged; socket: Tagged };
-  const task = response[TASK];
-  if (!task) return;
-  task.answered();
-  const open = socket[OPEN];
+  const { response, socket } = message as { response: TaggedResponse; socket: TaggedSocket };
+  const open = socket[CONNECTION]?.open;
   // HTTP/1 answers in order, so the finished request is almost always the first one open.
-  const at = open ? open.indexOf(task) : -1;
-  if (at >= 0) open!.splice(at, 1);
+  const at = open ? (open[0] === response ? 0 : open.indexOf(response)) : -1;
+  if (at < 0) return;
+  open!.splice(at, 1);
+  const task = response[REQUEST];
+  if (task) task.answered();
+  else countDone('http-in');
 }
 
-function onConnectionClose(this: Tagged): void {
-  const open = this[OPEN];
-  if (!open) return;
-  this[OPEN] = undefined;
-  for (const task of open) task.closed();
+function onConnectionClose(this: TaggedSocket): void {
+  const connection = this[CONNECTION];
+  if (!connection) return;
+  this[CONNECTION] = undefined;
+  connections.delete(connection);
+  for (const response of connection.open.splice(0)) incomingTask(response, connection).closed();
 }
 
 function onClientRequest(message: unknown): void {
@@ -137,14 +152,21 @@ function guarded(handler: (message: unknown) => void): (message: unknown) => voi
 function watch(): () => void {
   const subscribers = CHANNELS.map(([name, handler]): [string, (message: unknown) => void] => [name, guarded(handler)]);
   for (const [name, subscriber] of subscribers) diagnosticsChannel.subscribe(name, subscriber);
+  registry().sources.add(incomingTasks);
   debug('watching HTTP requests');
   return () => {
     for (const [name, subscriber] of subscribers) diagnosticsChannel.unsubscribe(name, subscriber);
-    // Without the channels nobody would tell when a fetch ends: drop the requests this watch listed.
+    registry().sources.delete(incomingTasks);
+    // Without the channels nobody would tell when a request ends: drop the requests this watch listed.
+    const unwatched = { detail: 'no longer watched: the last monitor closed' };
+    for (const connection of connections) {
+      connection.socket.off('close', onConnectionClose);
+      (connection.socket as TaggedSocket)[CONNECTION] = undefined;
+      for (const response of connection.open) incomingTask(response, connection).finish('ended', unwatched);
+    }
+    connections.clear();
     for (const task of registry().live) {
-      if (task instanceof IncomingRequest || task instanceof OutgoingRequest || task instanceof FetchRequest) {
-        task.finish('ended', { detail: 'no longer watched: the last monitor closed' });
-      }
+      if (task instanceof OutgoingRequest || task instanceof FetchRequest) task.finish('ended', unwatched);
     }
     debug('stopped watching HTTP requests');
   };

@@ -80,6 +80,8 @@ export interface Registry {
   byId: Map<number, WeakRef<object>>;
   nextId: number;
   live: Set<LiveTask>;
+  /** Functions that list live tasks kept elsewhere (incoming requests are kept on their connections, to cost less a request). */
+  sources: Set<() => Iterable<LiveTask>>;
   /** How many tasks of each `countWhenDone` type ended normally and were not kept. */
   doneCounts: Record<string, number>;
   /** Finished tasks, oldest first, at most `historyLimit`. */
@@ -120,6 +122,7 @@ export function registry(): Registry {
       byId: new Map(),
       nextId: 1,
       live: new Set(),
+      sources: new Set(),
       history: [],
       historyLimit: MAX_TERMINATION_HISTORY,
       doneCounts: {},
@@ -163,18 +166,32 @@ export function addLive(task: LiveTask): void {
   registry().live.add(task);
 }
 
+/** Every live named task and request: those added with addLive and those the sources list. */
+export function* liveTasks(): Iterable<LiveTask> {
+  const state = registry();
+  yield* state.live;
+  for (const source of state.sources) yield* source();
+}
+
 /** Removes a task from ps and records how it ended; only the first call for a task counts. */
 export function endLive(task: LiveTask, outcome: Outcome, end: Pick<EndedTask, 'detail' | 'stack' | 'cancelledBy'> = {}): void {
+  if (registry().live.delete(task)) recordEnd(task, outcome, end);
+}
+
+/** Counts one task of a `countWhenDone` type that ended normally, without making anything for it. */
+export function countDone(type: string): void {
+  const { doneCounts } = registry();
+  doneCounts[type] = (doneCounts[type] ?? 0) + 1;
+}
+
+/** Records how a task ended: in the history, or only counted when it is a `countWhenDone` task that ended normally. */
+export function recordEnd(task: LiveTask, outcome: Outcome, end: Pick<EndedTask, 'detail' | 'stack' | 'cancelledBy'> = {}): void {
   const state = registry();
-  if (!state.live.delete(task)) return;
   // A task that ps never showed has no ID yet: it gets a number without entering the maps of IDs, which at
   // thousands of requests a second would grow until the next ps.
   const known = state.ids.get(task.object);
   if (known !== undefined) state.byId.delete(known);
-  if (outcome === 'done' && task.countWhenDone) {
-    state.doneCounts[task.type] = (state.doneCounts[task.type] ?? 0) + 1;
-    return;
-  }
+  if (outcome === 'done' && task.countWhenDone) return countDone(task.type);
   recordEnded({
     id: known ?? state.nextId++, type: task.type, name: task.name, summary: task.describe(),
     // Named fields rather than a spread: a spread costs more here than all the rest.

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
 import { describeClusterWorker } from '../cluster';
 import { describeEndpoint } from '../config';
-import { forgetIdsExcept, idOf, objectById, registry, type LiveTask } from './registry';
+import { forgetIdsExcept, idOf, liveTasks, objectById, type LiveTask } from './registry';
 import { describeTimer, listTimers, type TimerInternals } from './timers';
 import { linkOf } from './trace';
 
@@ -118,7 +118,7 @@ function describeRequest(request: AnyHandle): Omit<TaskRow, 'id'> {
 function findAll(timers: TimerInternals | undefined): Found[] {
   const found: Found[] = [];
   const now = Date.now();
-  for (const live of registry().live) {
+  for (const live of liveTasks()) {
     found.push({ object: live.object, live, row: { type: live.type, ref: true, summary: live.describe(), age: now - live.started, name: live.name } });
   }
   if (timers) {
