@@ -14,7 +14,7 @@ import { measureTrace } from './trace.mjs';
 
 const quick = process.argv.includes('--quick');
 
-// Full: about 3 minutes on 2 cores, mostly the 8 rounds × 4 variants × 4 s of HTTP load. More, shorter
+// Full: about 6 minutes on 2 cores, mostly HTTP load (8 rounds × 4 variants × 4 s, then tracing). More, shorter
 // rounds rather than a few long ones: a neighbour's burst then spoils single samples, which the median drops.
 const SETTINGS = quick
   ? {
