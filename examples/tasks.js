@@ -2,7 +2,7 @@
 // Run it from a clone, after npm install: node -r aiomonitor/register examples/tasks.js
 const http = require('node:http');
 const { setTimeout: sleep } = require('node:timers/promises');
-const { task } = require('aiomonitor');
+const { defineCommand, task } = require('aiomonitor');
 
 // A handler that never answers /slow: the request stays in ps until it is cancelled.
 const server = http.createServer(function handleRequest(req, res) {
@@ -17,9 +17,12 @@ server.listen(8081, '127.0.0.1', () => {
   );
 });
 
+const synced = { pages: 0, since: new Date() };
+
 async function syncUsers(signal) {
-  for (let page = 1; ; page++) {
+  for (;;) {
     await sleep(2000, undefined, { signal }); // stops at once when the task is cancelled
+    synced.pages++;
   }
 }
 
@@ -30,3 +33,13 @@ async function importReport() {
 
 task('sync-users', syncUsers).catch((error) => console.log(`sync-users stopped: ${error.message}`));
 task('import-report', importReport).catch((error) => console.log(`import-report failed: ${error.message}`));
+
+// A command of the app's own at the monitor prompt: `synced` or `synced --json`.
+defineCommand({
+  name: 'synced',
+  description: 'Show how many pages sync-users has fetched',
+  options: { reset: { type: 'boolean', description: 'start counting again' } },
+}, ({ flags }) => {
+  if (flags.reset) Object.assign(synced, { pages: 0, since: new Date() });
+  return synced;
+});
