@@ -382,7 +382,15 @@ const CANNED_ROWS = [
   { id: 4, type: 'socket', ref: true, summary: '127.0.0.1:50000 -> 127.0.0.1:8080' },
   { id: 5, type: 'child', ref: true, summary: 'pid 42: sleep 600' },
   { id: 17, type: 'request', ref: true, summary: 'GetAddrInfoReqWrap example.com' },
+  { id: 18, type: 'task', ref: true, summary: 'sync-users (running)', name: 'sync-users', age: 2500 },
+  { id: 19, type: 'http-in', ref: true, summary: 'GET /slow from 127.0.0.1:41748', name: 'GET /slow', age: 900 },
 ];
+const CANNED_ENDED = [
+  { id: 6, type: 'task', name: 'import-report', summary: 'import-report', started: Date.now() - 9000, ended: Date.now() - 7500, outcome: 'error', detail: 'Error: report.csv: unexpected end of file' },
+  { id: 7, type: 'task', name: 'sync-users', summary: 'sync-users', started: Date.now() - 5000, ended: Date.now() - 10, outcome: 'cancelled', cancelledBy: 'monitor session from 127.0.0.1:1' },
+  { id: 8, type: 'timeout', name: '', summary: 'retryLater after 300 ms', started: Date.now() - 3000, ended: Date.now() - 2000, outcome: 'ended' },
+];
+const CANNED_CHAIN = 'Created (most recent call last):\n  task sync-users, 2.1 s ago\n    at main (/fake/app.js:30:1)';
 
 /** What the real main thread fails with: a busy deadline, an exception from evaluate (its description carries a stack), an inspector error. */
 function mainFailure(rng: Rng): Error {
@@ -415,14 +423,14 @@ const noEffects = (): Effects => ({ exit: false, console: false, calls: 0, waits
 const acted = (effects: Effects): boolean => effects.exit || effects.console || effects.calls + effects.waits + effects.stubbed + effects.writes > 0;
 
 /** Commands whose run goes only through CommandContext (and process.kill), which the fake makes harmless. */
-const FAKEABLE = new Set(['help', 'ps', 'where', 'cancel', 'signal', 'stacktrace', 'blocks', 'loop', 'mem', 'console', 'exit']);
+const FAKEABLE = new Set(['help', 'ps', 'where', 'cancel', 'ps-terminated', 'where-terminated', 'trace', 'signal', 'stacktrace', 'blocks', 'loop', 'mem', 'console', 'exit']);
 /** Inspector requests that only read. */
 const READING = new Set(['Runtime.evaluate', 'Runtime.getProperties', 'Runtime.releaseObjectGroup', 'Debugger.enable', 'Debugger.disable', 'Debugger.pause', 'Debugger.resume']);
 
 const cannedStats = (rng: Rng): { p50: number; p90: number; p99: number; max: number; samples: number } =>
   ({ p50: rng.int(20) / 10, p90: rng.int(100) / 10, p99: rng.int(1000) / 10, max: rng.int(5000) / 10, samples: rng.int(10_000) });
 
-/** Canned answers of the hook's queries: list(), inspect(), loop(), mem(); anything else fails. */
+/** Canned answers of the hook's queries: list(), inspect(), ended(), endedTask(), chain(), tracing(), loop(), mem(); anything else fails. */
 function cannedQuery(rng: Rng, call: string): unknown {
   if (call.startsWith('list(')) return CANNED_ROWS.filter(() => rng.chance(0.6));
   if (call.startsWith('inspect(')) {
@@ -430,6 +438,14 @@ function cannedQuery(rng: Rng, call: string): unknown {
     const row = rng.pick(CANNED_ROWS);
     return { detail: { ...row, facts: [['created', 'app.js:3']] }, labels: rng.chance(0.5) ? ['callback'] : [] };
   }
+  if (call.startsWith('ended(')) return { tasks: CANNED_ENDED.filter(() => rng.chance(0.6)), doneCounts: rng.chance(0.5) ? {} : { 'http-in': 1 + rng.int(1000) } };
+  if (call.startsWith('endedTask(')) {
+    if (rng.chance(0.4)) return null;
+    const stack = rng.chance(0.5) ? null : 'Error: boom\n    at importReport (/fake/app.js:21:9)';
+    return { ...rng.pick(CANNED_ENDED), stack, frames: stack ? ['at importReport (/fake/app.js:21:9)'] : [], chain: rng.chance(0.5) ? null : CANNED_CHAIN };
+  }
+  if (call.startsWith('chain(')) return rng.chance(0.5) ? null : CANNED_CHAIN;
+  if (call.startsWith('tracing(')) return { on: rng.chance(0.5), since: Date.now() - 1000 };
   if (call.startsWith('loop(')) {
     if (rng.chance(0.1)) return null;
     return {
