@@ -35,6 +35,7 @@ const rows: Array<[string[], ParsedRun]> = [
   [['--port', '08', 'app.js'], run('app.js', [], { MONITOR_PORT: '8' })],
   [['--port', '1', '--port', '2', 'app.js'], run('app.js', [], { MONITOR_PORT: '2' })],
   [['--no-console', 'app.js'], run('app.js', [], { CONSOLE_ENABLED: '0' })],
+  [['--trace', 'app.js', '--trace'], run('app.js', ['--trace'], { MONITOR_TRACE: '1' })],
   [['--port', 'abc', 'app.js'], fail('--port must be a port number from 0 to 65535, got "abc"')],
   [['--port', '65536', 'app.js'], fail('--port must be a port number from 0 to 65535, got "65536"')],
   [['--console-port', '-1', 'app.js'], fail('--console-port must be a port number from 0 to 65535, got "-1"')],

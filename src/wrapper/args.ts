@@ -12,6 +12,8 @@ Options:
   --port <port>         command prompt port, default ${MONITOR_PORT}, 0 picks a free one (sets MONITOR_PORT)
   --console-port <port> REPL console port, default ${CONSOLE_PORT}, 0 picks a free one (sets CONSOLE_PORT)
   --no-console          do not start the REPL console (sets CONSOLE_ENABLED=0)
+  --trace               record where tasks are created, for where's creation chains; costs
+                        throughput (sets MONITOR_TRACE=1)
   --path <file>         command prompt on a Unix socket file instead of TCP (sets MONITOR_PATH)
   --console-path <file> console on a Unix socket file instead of TCP (sets CONSOLE_PATH)
   --token <secret>      every session must send this first (sets MONITOR_TOKEN; other users
@@ -31,11 +33,11 @@ export type ParsedRun =
 
 const PORT_FLAGS = { port: 'MONITOR_PORT', 'console-port': 'CONSOLE_PORT' } as const;
 const TEXT_FLAGS = { host: 'MONITOR_HOST', path: 'MONITOR_PATH', 'console-path': 'CONSOLE_PATH', token: 'MONITOR_TOKEN' } as const;
-const KNOWN = new Set(['_', ...Object.keys(PORT_FLAGS), ...Object.keys(TEXT_FLAGS), 'no-console', 'help', 'version']);
+const KNOWN = new Set(['_', ...Object.keys(PORT_FLAGS), ...Object.keys(TEXT_FLAGS), 'no-console', 'trace', 'help', 'version']);
 
 const PARSER_OPTIONS: yargsParser.Options = {
   string: [...Object.keys(PORT_FLAGS), ...Object.keys(TEXT_FLAGS)],
-  boolean: ['no-console', 'help', 'version'],
+  boolean: ['no-console', 'trace', 'help', 'version'],
   alias: { help: ['h'] },
   configuration: {
     // The first positional is the script: everything from there on belongs to it.
@@ -94,6 +96,7 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedRun 
     childEnv[variable] = port;
   }
   if (parsed['no-console']) childEnv.CONSOLE_ENABLED = '0';
+  if (parsed.trace) childEnv.MONITOR_TRACE = '1';
 
   const [script, ...args] = parsed._.map(String);
   if (script === undefined || script === '') {
