@@ -32,8 +32,9 @@ defineCommand({ name: 'flush', description: 'Flush the cache' }, async () => {
   throw new Error('cache server is down\\nsecond line of the message');
 });
 
-defineCommand({ name: 'hang', description: 'Never answers' }, () => {
+defineCommand({ name: 'hang', description: 'Never answers unless stopped' }, ({ signal }) => {
   console.log('hang started');
+  signal.addEventListener('abort', () => console.log('hang stopped: ' + signal.reason.message));
   return new Promise(() => {});
 });
 
@@ -108,13 +109,14 @@ describe('custom commands', () => {
     assert.equal(await client.command('greet ann'), 'hello, ann\r\n');
   });
 
-  test('Ctrl-C stops waiting for a handler that never answers', async () => {
+  test('Ctrl-C stops waiting for a handler that never answers, and aborts its signal', async () => {
     const from = client.received().length;
     client.send('hang\r\n');
     await app.waitForOutput('hang started');
     client.send(Buffer.from([3]));
     const out = await client.until('monitor >>> ', from);
-    assert.equal(out, "✗ stopped waiting for hang; its handler may still be running in the app\r\nmonitor >>> ");
+    assert.equal(out, "✗ stopped waiting for hang; its handler's signal is aborted, so it stops if it watches it\r\nmonitor >>> ");
+    await app.waitForOutput('hang stopped: the monitor session stopped waiting for it (Ctrl-C, or it left)');
     assert.equal(await client.command('greet ann'), 'hello, ann\r\n');
   });
 

@@ -1,17 +1,6 @@
 import type { CustomCommandSpec } from '../main/command-definition';
-import type { MainThread } from '../worker/main-thread';
+import { CallAbortedError, type MainThread } from '../worker/main-thread';
 import { command, type Command, type CommandInput, UsageError } from './types';
-
-// A handler may never settle: Ctrl-C gives the prompt back, though the handler goes on running on the main thread.
-function untilInterrupted<T>(result: Promise<T>, interrupted: AbortSignal, name: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onInterrupt = (): void => {
-      reject(new UsageError(`stopped waiting for ${name}; its handler may still be running in the app`));
-    };
-    interrupted.addEventListener('abort', onInterrupt, { once: true });
-    result.then(resolve, reject).finally(() => interrupted.removeEventListener('abort', onInterrupt));
-  });
-}
 
 function toCommand(spec: CustomCommandSpec): Command {
   return command({
@@ -20,7 +9,14 @@ function toCommand(spec: CustomCommandSpec): Command {
     async run(ctx, { args, flags }) {
       const { json, help: _help, ...own } = flags;
       const input: CommandInput = { args, flags: own };
-      const text = await untilInterrupted(ctx.main.call<string | null>('command', spec.name, input, json === true), ctx.interrupted, spec.name);
+      let text: string | null;
+      try {
+        text = await ctx.main.callUntil<string | null>(ctx.interrupted, 'command', spec.name, input, json === true);
+      } catch (error) {
+        // A handler may never settle: Ctrl-C gives the prompt back and aborts the handler's signal.
+        if (error instanceof CallAbortedError) throw new UsageError(`stopped waiting for ${spec.name}; its handler's signal is aborted, so it stops if it watches it`);
+        throw error;
+      }
       // A handler's text usually ends without a line break; one that has it should not get a blank line.
       if (text !== null && text !== '') ctx.print(text.replace(/\r?\n$/, ''));
     },

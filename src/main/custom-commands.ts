@@ -6,8 +6,14 @@ import { registry } from './registry';
 
 const debug = createDebug('aiomonitor:custom');
 
+/** What a custom command's handler gets: the arguments typed, and a signal that aborts when the user stops waiting. */
+export interface HandlerInput extends CommandInput {
+  /** Aborts when the user presses Ctrl-C or leaves before the handler answers. */
+  signal: AbortSignal;
+}
+
 /** A custom command's handler: runs on the app's main thread and returns text, a value to print, or nothing. */
-export type CommandHandler = (input: CommandInput) => unknown;
+export type CommandHandler = (input: HandlerInput) => unknown;
 
 /** How a custom command is kept in the registry; every copy of the package in the process reads this shape. */
 interface StoredCommand {
@@ -78,10 +84,10 @@ function toJson(value: unknown): string {
  * Runs a custom command's handler and returns what to print: its text as is; any other value through
  * util.inspect (or as one line of JSON when `json`); null when there is nothing to print.
  */
-export async function runCustomCommand(name: string, input: CommandInput, json: boolean): Promise<string | null> {
+export async function runCustomCommand(name: string, input: CommandInput, json: boolean, signal: AbortSignal): Promise<string | null> {
   const entry = stored().get(name);
   if (!entry) throw new Error('the app has removed this command; type help for the list');
-  const value = await entry.handler(input);
+  const value = await entry.handler({ ...input, signal });
   if (json) return toJson(value);
   if (value === undefined || value === null) return null;
   if (typeof value === 'string') return value;

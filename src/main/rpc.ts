@@ -11,21 +11,27 @@ const debug = createDebug('aiomonitor:main');
 
 type Handler = (...args: any[]) => unknown;
 
+// Each handler gets the signal the monitor thread aborts when the user stops waiting, then the call's arguments.
 function handlers(hook: InspectHook): Record<MainOperation, Handler> {
   return {
-    cancel: (id: number, by: string) => cancelTask(hook, id, by),
-    command: (name: string, input: CommandInput, json: boolean) => runCustomCommand(name, input, json),
-    trace: (on: boolean) => switchTracing(on),
+    cancel: (_signal: AbortSignal, id: number, by: string) => cancelTask(hook, id, by),
+    command: (signal: AbortSignal, name: string, input: CommandInput, json: boolean) => runCustomCommand(name, input, json, signal),
+    trace: (_signal: AbortSignal, on: boolean) => switchTracing(on),
   };
 }
 
 /** Status messages of the monitor thread: whether it listens. */
-export type WorkerStatus = Exclude<FromWorker, { type: 'call' }>;
+export type WorkerStatus = Exclude<FromWorker, { type: 'call' } | { type: 'abort' }>;
 
 /** Answers the monitor thread's calls; they run here, on the app's event loop, between its callbacks. */
 export function serveCalls(link: MessagePort, hook: InspectHook, onStatus: (message: WorkerStatus) => void): void {
   const table = handlers(hook);
+  const running = new Map<number, AbortController>();
   link.on('message', async (message: FromWorker) => {
+    if (message.type === 'abort') {
+      running.get(message.id)?.abort(new DOMException('the monitor session stopped waiting for it (Ctrl-C, or it left)', 'AbortError'));
+      return;
+    }
     if (message.type !== 'call') return onStatus(message);
     let reply: ToWorker;
     if (sharedNow() > message.deadline) {
@@ -33,12 +39,16 @@ export function serveCalls(link: MessagePort, hook: InspectHook, onStatus: (mess
       return;
     }
     link.postMessage({ type: 'started', id: message.id } satisfies ToWorker);
+    const controller = new AbortController();
+    running.set(message.id, controller);
     try {
-      const value = await table[message.op](...message.args);
+      const value = await table[message.op](controller.signal, ...message.args);
       reply = { type: 'reply', id: message.id, ok: true, value };
     } catch (error) {
       debug('call %s failed: %O', message.op, error);
       reply = { type: 'reply', id: message.id, ok: false, message: error instanceof Error ? error.message : String(error) };
+    } finally {
+      running.delete(message.id);
     }
     link.postMessage(reply);
   });

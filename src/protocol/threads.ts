@@ -39,7 +39,9 @@ export type FromWorker =
   | { type: 'listening'; endpoint: Endpoint }
   | { type: 'failed'; message: string }
   /** `deadline` is a sharedNow() time: past it the main thread must not run the call, since the caller gave up. */
-  | { type: 'call'; id: number; op: MainOperation; args: unknown[]; deadline: number };
+  | { type: 'call'; id: number; op: MainOperation; args: unknown[]; deadline: number }
+  /** The user stopped waiting for a call (Ctrl-C, or left): the main thread aborts the signal the call runs with. */
+  | { type: 'abort'; id: number };
 
 /** Main thread to monitor thread. */
 export type ToWorker =

@@ -13,12 +13,19 @@ function withDeadline<T>(work: () => Promise<T>, describe: () => string): Promis
   });
 }
 
+/** A call the user stopped waiting for. */
+export class CallAbortedError extends Error {
+  override name = 'CallAbortedError';
+}
+
 /** Everything the monitor thread can ask of the app's main thread. */
 export interface MainThread {
   /** Evaluates a read-only expression on the hook (`hook.list(false)`) and returns its value; runs even while the loop is stuck in JavaScript. */
   query<T>(call: string): Promise<T>;
   /** Runs a mutation between the app's callbacks and returns its result; withdrawn if the main thread cannot start it in time. */
   call<T>(op: MainOperation, ...args: unknown[]): Promise<T>;
+  /** Like call; when `signal` aborts, it rejects at once and the main thread aborts the signal the call runs with. */
+  callUntil<T>(signal: AbortSignal, op: MainOperation, ...args: unknown[]): Promise<T>;
   /** How long ago the main thread's event loop last turned, in ms. */
   stalledMs(): number;
   /** When it last turned, on the clock of sharedNow(). */
@@ -46,6 +53,39 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
 
   const stalledMs = (): number => Math.max(0, Math.round(sharedNow() - beat[0]));
 
+  function send<T>(op: MainOperation, args: unknown[], signal?: AbortSignal): Promise<T> {
+    const id = nextCall++;
+    return new Promise<T>((resolve, reject) => {
+      // The main thread refuses the call once the deadline has passed; the grace lets its refusal arrive,
+      // so that "nothing was changed" is what really happened.
+      const deadline = sharedNow() + MAIN_DEADLINE_MS;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(busy());
+      }, MAIN_DEADLINE_MS + REFUSAL_GRACE_MS);
+      const busy = (): Error => new MainThreadBusyError(`the main thread has been busy for ${stalledMs()} ms, so ${op === 'command' ? String(args[0]) : op} was withdrawn and nothing was changed`);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        pending.delete(id);
+        port.postMessage({ type: 'abort', id } satisfies FromWorker);
+        reject(new CallAbortedError(`${op} was interrupted`));
+      };
+      const settle = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      pending.set(id, {
+        // The deadline is for starting: a call that runs, such as an async custom command, may take longer to finish.
+        started: () => clearTimeout(timer),
+        resolve: (value) => { settle(); resolve(value as T); },
+        reject: (error) => { settle(); reject(error); },
+        expire: () => { settle(); reject(busy()); },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      port.postMessage({ type: 'call', id, op, args, deadline } satisfies FromWorker);
+    });
+  }
+
   return {
     inspector,
     stalledMs,
@@ -60,26 +100,7 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
         return answer.result.value as T;
       }, () => `the main thread has not answered for ${MAIN_DEADLINE_MS} ms (its event loop last turned ${stalledMs()} ms ago)`);
     },
-    call<T>(op: MainOperation, ...args: unknown[]): Promise<T> {
-      const id = nextCall++;
-      return new Promise<T>((resolve, reject) => {
-        // The main thread refuses the call once the deadline has passed; the grace lets its refusal arrive,
-        // so that "nothing was changed" is what really happened.
-        const deadline = sharedNow() + MAIN_DEADLINE_MS;
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(busy());
-        }, MAIN_DEADLINE_MS + REFUSAL_GRACE_MS);
-        const busy = (): Error => new MainThreadBusyError(`the main thread has been busy for ${stalledMs()} ms, so ${op === 'command' ? String(args[0]) : op} was withdrawn and nothing was changed`);
-        pending.set(id, {
-          // The deadline is for starting: a call that runs, such as an async custom command, may take longer to finish.
-          started: () => clearTimeout(timer),
-          resolve: (value) => { clearTimeout(timer); resolve(value as T); },
-          reject: (error) => { clearTimeout(timer); reject(error); },
-          expire: () => { clearTimeout(timer); reject(busy()); },
-        });
-        port.postMessage({ type: 'call', id, op, args, deadline } satisfies FromWorker);
-      });
-    },
+    call: <T>(op: MainOperation, ...args: unknown[]) => send<T>(op, args),
+    callUntil: <T>(signal: AbortSignal, op: MainOperation, ...args: unknown[]) => send<T>(op, args, signal),
   };
 }
