@@ -10,7 +10,7 @@ const PACKAGE = JSON.stringify(ROOT);
 
 // Tasks of each kind: one that watches its signal, one that ignores it, one that fails, and one ended by an outer signal.
 const APP = `
-const { task } = require(${PACKAGE});
+const { task, track } = require(${PACKAGE});
 function sleepUnlessAborted(ms, signal) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
@@ -25,6 +25,14 @@ task('load-config', loadConfig).catch(() => {});
 const shutdown = new AbortController();
 task('poller', (signal) => sleepUnlessAborted(600000, signal), { signal: shutdown.signal }).catch(() => console.log('poller stopped'));
 setTimeout(function stopPolling() { shutdown.abort(); }, 50);
+// Work that was already running, tracked under a name: with the app's controller, and without one.
+const download = new AbortController();
+track(sleepUnlessAborted(600000, download.signal), { name: 'download', controller: download })
+  .catch((error) => console.log('download ended: ' + error.message));
+track(new Promise(() => {}), { name: 'legacy-job' });
+const upload = new AbortController();
+track(sleepUnlessAborted(600000, upload.signal), { name: 'upload', controller: upload }).catch(() => {});
+setTimeout(function giveUpUpload() { upload.abort(); }, 50);
 setTimeout(() => console.log('ready'), 200);
 `;
 
@@ -84,6 +92,22 @@ describe('named tasks', () => {
     const how = await client.command(`where-terminated ${id}`);
     assert.match(how, /cancelled by: the signal passed to task\(\)/);
     assert.match(how, /stopPolling/);
+  });
+
+  test('track() lists running work by name: cancel aborts its controller, or says there is none', async (t) => {
+    const { app, client } = await attach(t, APP);
+    const listing = await client.command('ps');
+    const [download] = rowOf(listing, 'download (running)');
+    const [legacy] = rowOf(listing, 'legacy-job (running)');
+    assert.match(await client.command(`cancel ${download}`), /✓ cancelled task download/);
+    await app.waitForOutput('download ended: task "download" was cancelled from the monitor');
+    assert.match(await client.command(`cancel ${legacy}`), /✗ task legacy-job cannot be cancelled: it was tracked without an AbortController; pass \{ controller \} to track\(\)/);
+    assert.match(await client.command(`where ${legacy}`), /cancellable: no/);
+
+    const [upload] = rowOf(await client.command('pt'), 'upload');
+    const how = await client.command(`wt ${upload}`);
+    assert.match(how, /cancelled by: its AbortController, aborted by the app/);
+    assert.match(how, /giveUpUpload/);
   });
 
   test('ps sorts, limits, and prints JSON that parses', async (t) => {
