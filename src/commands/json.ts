@@ -1,7 +1,7 @@
 import type { CommandContext, OptionSpec } from './types';
 
 /** The version of every JSON document the monitor prints; it changes only when a field changes meaning or goes away. */
-export const JSON_VERSION = 1;
+const JSON_VERSION = 1;
 
 /** The --json option of listing commands. */
 export const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print one JSON document on one line instead (schema in the README)' };

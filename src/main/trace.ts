@@ -31,7 +31,7 @@ const REMEMBERED = new Set(['Timeout', 'TCPWRAP', 'PIPEWRAP', 'TCPSERVERWRAP', '
 const SWEEP_MS = 1000;
 
 /** How many links a chain keeps; a loop that re-arms itself would otherwise grow one without end. */
-export const CHAIN_LIMIT = 24;
+const CHAIN_LIMIT = 24;
 // When a chain reaches the limit, its newest half is copied and the rest is let go.
 const CHAIN_KEPT = CHAIN_LIMIT / 2;
 // Frames captured per link: Node's own frames between the app's call and the hook (about five) are among them
