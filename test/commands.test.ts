@@ -247,3 +247,17 @@ describe('telnet control characters', () => {
     assert.match(client.received(), /Commands:/, 'the line before Ctrl-D still ran');
   });
 });
+
+test('names from the app cannot forge lines or drive the terminal: control characters are escaped', async (t) => {
+  const { client } = await attach(t, `
+    function f() {}
+    Object.defineProperty(f, 'name', { value: 'evil\\x1b[2J\\r\\nmonitor >>> fake' });
+    setTimeout(f, 600000);
+    console.log('ready');
+  `);
+  const listing = await client.command('ps');
+  assert.match(listing, /timeout +evil\\x1b\[2J\\x0d\\x0amonitor >>> fake after 600000 ms/);
+  assert.doesNotMatch(listing, /\x1b/);
+  const where = await client.command(`where ${idOf(listing, /evil/)}`);
+  assert.match(where, /callback: evil\\x1b\[2J\\x0d\\x0amonitor >>> fake\r\n/);
+});

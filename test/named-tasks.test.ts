@@ -166,13 +166,13 @@ describe('named tasks', () => {
   test('task() just runs its function when no monitor is running, and checks its arguments', () => {
     const file = writeScript(`
       const { task } = require(${PACKAGE});
-      for (const bad of [() => task('', () => 1), () => task('x', 5)]) {
+      for (const bad of [() => task('', () => 1), () => task('x', 5), () => task('two\\nlines', () => 1)]) {
         try { bad(); } catch (error) { console.log(error.name + ': ' + error.message); }
       }
       task('answer', async (signal) => (signal instanceof AbortSignal ? 42 : 0)).then((value) => console.log('value ' + value));
     `);
     const out = execFileSync(process.execPath, [file], { encoding: 'utf8' });
-    assert.match(out, /TypeError: task\(name, fn\): name must be a non-empty string/);
+    assert.equal(out.match(/TypeError: task\(name, fn\): name must be a non-empty string of one line/g)?.length, 2, out);
     assert.match(out, /TypeError: task\("x", fn\): fn must be a function that takes an AbortSignal/);
     assert.match(out, /value 42/);
   });

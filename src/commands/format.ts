@@ -1,5 +1,19 @@
-/** Lays rows out in left-aligned columns under a header. */
-export function table(header: string[], rows: string[][]): string {
+/**
+ * Text from the app or its clients (a function's name, a task's name, a URL) as one safe line: control
+ * characters become escapes, so that none can break the output's lines or drive the user's terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Several lines of such text, each made printable. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
+/** Lays rows out in left-aligned columns under a header; cells are made printable. */
+export function table(header: string[], data: string[][]): string {
+  const rows = data.map((row) => row.map(printable));
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');

@@ -1,6 +1,6 @@
 import type { EndedDetail } from '../main/inspect-hook';
 import type { EndedRow } from '../main/registry';
-import { ago, duration, plural, table } from './format';
+import { ago, duration, plural, printable, printableLines, table } from './format';
 import { isoTime, JSON_OPTION, printJson } from './json';
 import { command, taskId, UsageError } from './types';
 
@@ -65,15 +65,16 @@ export const whereTerminated = command({
     const task = await ctx.main.query<EndedDetail | null>(`endedTask(${id})`);
     if (!task) throw new UsageError(`no finished task ${id}: it is still running (see ps), never existed, or is older than the history keeps; run ps-terminated to see the IDs`);
     if (flags.json) return printJson(ctx, 'where-terminated', { task: { ...endedJson(task), stack: task.stack }, chain: task.chain });
-    ctx.print(`${task.type} ${id}: ${task.summary}`);
+    const detail = task.detail && printable(task.detail);
+    ctx.print(`${task.type} ${id}: ${printable(task.summary)}`);
     ctx.print(`  ${task.outcome} at ${ago(task.ended)}, after running ${duration(task.ended - task.started)}`);
     if (task.cancelledBy) ctx.print(`  cancelled by: ${task.cancelledBy}`);
-    if (task.detail) ctx.print(`  ${task.outcome === 'error' ? 'error' : 'detail'}: ${task.detail}`);
+    if (detail) ctx.print(`  ${task.outcome === 'error' ? 'error' : 'detail'}: ${detail}`);
     if (task.frames.length > 0) {
       ctx.print(`${task.outcome === 'cancelled' ? 'Cancelled from' : 'Ended'} (most recent call last):`);
-      for (const frame of task.frames) ctx.print(`    ${frame}`);
-      if (task.outcome === 'error' && task.detail) ctx.print(`  ${task.detail}`);
+      for (const frame of task.frames) ctx.print(`    ${printable(frame)}`);
+      if (task.outcome === 'error' && detail) ctx.print(`  ${detail}`);
     }
-    if (task.chain) ctx.print(task.chain);
+    if (task.chain) ctx.print(printableLines(task.chain));
   },
 });

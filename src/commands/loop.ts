@@ -1,7 +1,7 @@
 import type { MemReport } from '../main/inspect-hook';
 import type { DelayStats, LoopReport } from '../main/loop-watch';
 import type { Block } from '../worker/watchdog';
-import { ago, plural, table } from './format';
+import { ago, plural, printable, table } from './format';
 import { isoTime, JSON_OPTION, printJson } from './json';
 import { command, taskId, UsageError } from './types';
 
@@ -39,8 +39,8 @@ export const blocks = command({
       if (!block) throw new UsageError(`no block ${id}: the last ${seen.length} are kept; run blocks to see their IDs`);
       if (flags.json) return printJson(ctx, 'blocks', { blocks: [toJson(block)] });
       ctx.print(`block ${id}: ${block.durationMs} ms, started ${ago(block.startedAt)}`);
-      if (!block.frames) ctx.print(`  ${block.where}`);
-      for (const f of block.frames ?? []) ctx.print(`    at ${f.functionName || '<anonymous>'} (${f.file}:${f.line}:${f.column})`);
+      if (!block.frames) ctx.print(`  ${printable(block.where)}`);
+      for (const f of block.frames ?? []) ctx.print(printable(`    at ${f.functionName || '<anonymous>'} (${f.file}:${f.line}:${f.column})`));
       return;
     }
     const stalled = ctx.watchdog.stalledMs();

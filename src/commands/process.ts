@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { BLOCKED_AFTER_MS, captureMainStack } from '../worker/stack';
+import { printable } from './format';
 import { command, UsageError } from './types';
 
 /** The canonical name of a signal typed as `SIGTERM`, `term` or `15`. */
@@ -41,7 +42,7 @@ export const stacktrace = command({
       const blocked = report.stalledMs > BLOCKED_AFTER_MS ? `blocked for ${report.stalledMs} ms` : 'running';
       ctx.print(`Main thread (pid ${process.pid}) ${blocked}, most recent call first:`);
       for (const frame of report.frames) {
-        ctx.print(`    at ${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`);
+        ctx.print(printable(`    at ${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`));
       }
     }
   },

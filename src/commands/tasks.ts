@@ -1,6 +1,6 @@
 import type { TaskDetail, TaskRow } from '../main/tasks';
 import { functionLocations } from '../worker/locations';
-import { duration, plural, table } from './format';
+import { duration, plural, printable, printableLines, table } from './format';
 import { JSON_OPTION, printJson } from './json';
 import { command, taskId, UsageError } from './types';
 
@@ -95,10 +95,10 @@ export const where = command({
         chain,
       });
     }
-    ctx.print(`${detail.type} ${id}: ${detail.summary}`);
-    for (const [name, value] of detail.facts) ctx.print(`  ${name}: ${value}`);
-    labels.forEach((label, i) => ctx.print(`  ${label} defined at ${locations[i] ?? 'unknown'}`));
-    if (chain) ctx.print(chain);
+    ctx.print(`${detail.type} ${id}: ${printable(detail.summary)}`);
+    for (const [name, value] of detail.facts) ctx.print(`  ${name}: ${printable(value)}`);
+    labels.forEach((label, i) => ctx.print(`  ${label} defined at ${printable(locations[i] ?? 'unknown')}`));
+    if (chain) ctx.print(printableLines(chain));
   },
 });
 

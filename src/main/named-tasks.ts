@@ -40,7 +40,10 @@ function describeError(error: unknown): string {
 }
 
 function checkName(name: unknown, call: string): string {
-  if (typeof name !== 'string' || name.trim() === '') throw new TypeError(`${call}: name must be a non-empty string, such as "sync-users"`);
+  // A line break or escape sequence in a name would let it forge lines of the monitor's output.
+  if (typeof name !== 'string' || name.trim() === '' || /[\x00-\x1f\x7f]/.test(name)) {
+    throw new TypeError(`${call}: name must be a non-empty string of one line without control characters, such as "sync-users"`);
+  }
   return name;
 }
 
