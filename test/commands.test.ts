@@ -118,6 +118,26 @@ describe('monitor commands', () => {
     assert.match(await client.command('help'), /Commands:/);
   });
 
+  test('listing commands print one JSON document with their name and version when given --json', async () => {
+    const id = idOf(await client.command('ps'), /flushCache/);
+    const documents: Record<string, (doc: any) => void> = {
+      'ps --json': (doc) => assert.ok(doc.tasks.some((task: { description: string }) => task.description.startsWith('flushCache'))),
+      [`where ${id} --json`]: (doc) => assert.match(doc.functions[0].location, /app\.js:\d+:\d+/),
+      'ps-terminated --json': (doc) => assert.ok(Array.isArray(doc.tasks)),
+      'blocks --json': (doc) => assert.ok(Array.isArray(doc.blocks)),
+      'loop --json': (doc) => assert.equal(typeof doc.utilization.sinceStart, 'number'),
+      'mem --json': (doc) => assert.ok(doc.memory.rss > 0),
+    };
+    for (const [line, check] of Object.entries(documents)) {
+      const out = await client.command(line);
+      assert.equal(out.split('\r\n').filter(Boolean).length, 1, `${line} printed more than one line:\n${out}`);
+      const doc = JSON.parse(out);
+      assert.equal(doc.command, line.split(' ')[0], line);
+      assert.equal(doc.version, 1, line);
+      check(doc);
+    }
+  });
+
   test('signal sends a signal to the process', async () => {
     assert.match(await client.command('signal usr2'), /✓ sent SIGUSR2 to process \d+/);
     await app.waitForOutput('got SIGUSR2');
