@@ -139,15 +139,15 @@ test('with tracing on, a request on a keep-alive connection hangs under its conn
   const { client } = await attach(t, `
     const http = require('node:http');
     const server = http.createServer(function answerAllButSlow(req, res) {
-      if (req.url === '/slow') setTimeout(function answerLater() { res.end('late'); }, 600000);
-      else res.end('ok');
+      if (req.url !== '/slow') return res.end('ok');
+      setTimeout(function answerLater() { res.end('late'); }, 600000);
+      console.log('ready');
     });
     server.listen(0, '127.0.0.1', async () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const get = (path) => new Promise((resolve) => http.get({ port: server.address().port, host: '127.0.0.1', path, agent }, (res) => { res.resume(); res.on('end', resolve); }));
       for (const path of ['/first', '/second', '/third']) await get(path);
       get('/slow');
-      setTimeout(() => console.log('ready'), 100);
     });
   `, { env: { MONITOR_TRACE: '1' } });
   const listing = await client.command('ps --filter answerLater');

@@ -2,7 +2,7 @@ import type { EndedDetail } from '../main/inspect-hook';
 import type { EndedRow } from '../main/registry';
 import { ago, duration, plural, printable, printableLines, table } from './format';
 import { isoTime, JSON_OPTION, printJson } from './json';
-import { command, taskId, UsageError } from './types';
+import { command, rowLimit, taskId, UsageError } from './types';
 
 /** A finished task as JSON documents show it. */
 function endedJson(task: EndedRow): Record<string, unknown> {
@@ -26,8 +26,7 @@ export const psTerminated = command({
     json: JSON_OPTION,
   },
   async run(ctx, { flags }) {
-    const limit = flags.limit === undefined ? undefined : Number(flags.limit);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`ps-terminated: --limit takes a number of rows from 1, got ${JSON.stringify(flags.limit)}`);
+    const limit = rowLimit('ps-terminated', flags.limit);
     const history = await ctx.main.query<{ tasks: EndedRow[]; doneCounts: Record<string, number> }>('ended()');
     let tasks = history.tasks.reverse();
     const counted = Object.entries(history.doneCounts).map(([type, count]) => `${count} ${type}`).join(', ');

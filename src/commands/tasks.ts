@@ -2,7 +2,7 @@ import type { TaskDetail, TaskRow } from '../main/tasks';
 import { functionLocations } from '../worker/locations';
 import { duration, plural, printable, printableLines, table } from './format';
 import { JSON_OPTION, printJson } from './json';
-import { command, taskId, UsageError } from './types';
+import { command, rowLimit, taskId, UsageError } from './types';
 
 function countByType(rows: TaskRow[]): Record<string, number> {
   const byType: Record<string, number> = {};
@@ -22,14 +22,6 @@ const SORTS: Record<string, (a: TaskRow, b: TaskRow) => number> = {
   type: (a, b) => a.type.localeCompare(b.type) || a.id - b.id,
   name: (a, b) => (a.name ?? a.summary).localeCompare(b.name ?? b.summary) || a.id - b.id,
 };
-
-function readLimit(text: string | boolean | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text) || Number(text) === 0) {
-    throw new UsageError(`ps: --limit takes a number of rows from 1, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
 
 /** A task as JSON documents show it. */
 export function taskJson(row: TaskRow): Record<string, unknown> {
@@ -52,7 +44,7 @@ export const ps = command({
     const all = flags.all === true;
     const sortKey = flags.sort === undefined ? undefined : String(flags.sort);
     if (sortKey !== undefined && !Object.hasOwn(SORTS, sortKey)) throw new UsageError(`ps: --sort takes age, type or name, got ${JSON.stringify(sortKey)}`);
-    const limit = readLimit(flags.limit);
+    const limit = rowLimit('ps', flags.limit);
     let rows = await ctx.main.query<TaskRow[]>(`list(${all})`);
     const filter = typeof flags.filter === 'string' ? flags.filter.toLowerCase() : undefined;
     if (filter) rows = rows.filter((row) => `${row.type} ${row.summary}`.toLowerCase().includes(filter));

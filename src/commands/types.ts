@@ -68,3 +68,12 @@ export function taskId(text: string | undefined): number {
   }
   return Number(text);
 }
+
+/** Reads a --limit option: a number of rows from 1, or undefined when it was not given. */
+export function rowLimit(command: string, text: string | boolean | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text) || Number(text) === 0) {
+    throw new UsageError(`${command}: --limit takes a number of rows from 1, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}

@@ -38,15 +38,6 @@ function responseOf(request: ClientRequest): IncomingMessage | undefined {
   return (request as ClientRequest & { res?: IncomingMessage }).res ?? undefined;
 }
 
-// Every request that ends records its status; formatting the same few strings on every request would be wasted.
-const statusTexts = new Map<number, string>();
-/** `status 200`, formatted once per status code. */
-export function statusText(code: number): string {
-  let text = statusTexts.get(code);
-  if (text === undefined) statusTexts.set(code, (text = `status ${code}`));
-  return text;
-}
-
 function errorText(error: Error): string {
   return error.message || error.name;
 }
@@ -149,14 +140,14 @@ export class IncomingRequest extends HttpTask {
 
   /** Called when its response has been sent. */
   answered(): void {
-    this.finish('done', { detail: statusText(this.response.statusCode) });
+    this.finish('done');
   }
 
   /** Called when its connection closes, whether its response was sent or not. */
   closed(): void {
     const { response, socket } = this;
     if (this.cancelledBy) return this.finish('cancelled', { cancelledBy: this.cancelledBy, detail: 'its connection was destroyed from the monitor' });
-    if (response.writableFinished) return this.finish('done', { detail: statusText(response.statusCode) });
+    if (response.writableFinished) return this.finish('done');
     const what = response.headersSent ? 'the response ended' : 'the response was sent';
     const error = (socket as Socket & { errored?: Error | null }).errored;
     if (error) return this.finish('error', { detail: `connection failed before ${what}: ${errorText(error)}`, stack: error.stack });
@@ -215,7 +206,7 @@ export class OutgoingRequest extends HttpTask {
     const response = responseOf(this.object);
     if (this.cancelledBy) return this.finish('cancelled', { cancelledBy: this.cancelledBy, detail: 'destroyed from the monitor' });
     if (this.error) return this.finish('error', { detail: errorText(this.error), stack: this.error.stack });
-    if (response?.complete) return this.finish('done', { detail: statusText(response.statusCode ?? 0) });
+    if (response?.complete) return this.finish('done');
     this.finish('error', { detail: response ? `closed before the response ended (status ${response.statusCode})` : 'closed before a response arrived' });
   }
 }

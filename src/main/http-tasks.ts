@@ -2,7 +2,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
-import { FetchRequest, IncomingRequest, OutgoingRequest, statusText, type Connection, type UndiciRequest } from './http-requests';
+import { FetchRequest, IncomingRequest, OutgoingRequest, type Connection, type UndiciRequest } from './http-requests';
 import { countDone, registry } from './registry';
 
 const debug = createDebug('aiomonitor:http');
@@ -117,7 +117,8 @@ function onFetchHeaders(message: unknown): void {
 
 function onFetchTrailers(message: unknown): void {
   const task = outgoing.get((message as { request: object }).request);
-  if (task instanceof FetchRequest) task.finish('done', { detail: task.status === undefined ? 'complete' : statusText(task.status) });
+  // Answered normally: counted, not kept, so there is nothing to describe.
+  if (task instanceof FetchRequest) task.finish('done');
 }
 
 function onFetchError(message: unknown): void {

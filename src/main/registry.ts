@@ -63,7 +63,7 @@ export interface EndedTask {
   started: number;
   ended: number;
   outcome: Outcome;
-  /** The error's message for `error`; what happened otherwise (`status 200`, `socket closed`). */
+  /** The error's message for `error`; what happened otherwise (`finished although cancelled by …`). */
   detail?: string;
   /** Where it ended: the error's stack, or the stack of the code that cancelled it. */
   stack?: string;
