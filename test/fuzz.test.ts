@@ -430,13 +430,13 @@ const READING = new Set(['Runtime.evaluate', 'Runtime.getProperties', 'Runtime.r
 const cannedStats = (rng: Rng): { p50: number; p90: number; p99: number; max: number; samples: number } =>
   ({ p50: rng.int(20) / 10, p90: rng.int(100) / 10, p99: rng.int(1000) / 10, max: rng.int(5000) / 10, samples: rng.int(10_000) });
 
-/** Canned answers of the hook's queries: list(), inspect(), ended(), endedTask(), chain(), tracing(), loop(), mem(); anything else fails. */
+/** Canned answers of the hook's queries: list(), inspect(), ended(), endedTask(), tracing(), loop(), mem(); anything else fails. */
 function cannedQuery(rng: Rng, call: string): unknown {
   if (call.startsWith('list(')) return CANNED_ROWS.filter(() => rng.chance(0.6));
   if (call.startsWith('inspect(')) {
     if (rng.chance(0.5)) return null;
     const row = rng.pick(CANNED_ROWS);
-    return { detail: { ...row, facts: [['created', 'app.js:3']] }, labels: rng.chance(0.5) ? ['callback'] : [] };
+    return { detail: { ...row, facts: [['created', 'app.js:3']] }, labels: rng.chance(0.5) ? ['callback'] : [], chain: rng.chance(0.5) ? null : CANNED_CHAIN };
   }
   if (call.startsWith('ended(')) return { tasks: CANNED_ENDED.filter(() => rng.chance(0.6)), doneCounts: rng.chance(0.5) ? {} : { 'http-in': 1 + rng.int(1000) } };
   if (call.startsWith('endedTask(')) {
@@ -444,7 +444,6 @@ function cannedQuery(rng: Rng, call: string): unknown {
     const stack = rng.chance(0.5) ? null : 'Error: boom\n    at importReport (/fake/app.js:21:9)';
     return { ...rng.pick(CANNED_ENDED), stack, frames: stack ? ['at importReport (/fake/app.js:21:9)'] : [], chain: rng.chance(0.5) ? null : CANNED_CHAIN };
   }
-  if (call.startsWith('chain(')) return rng.chance(0.5) ? null : CANNED_CHAIN;
   if (call.startsWith('tracing(')) return { on: rng.chance(0.5), since: Date.now() - 1000 };
   if (call.startsWith('loop(')) {
     if (rng.chance(0.1)) return null;

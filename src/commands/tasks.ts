@@ -74,11 +74,10 @@ export const where = command({
   options: { json: JSON_OPTION },
   async run(ctx, { args: [text], flags }) {
     const id = taskId(text);
-    const found = await ctx.main.query<{ detail: TaskDetail; labels: string[] } | null>(`inspect(${id})`);
+    const found = await ctx.main.query<{ detail: TaskDetail; labels: string[]; chain: string | null } | null>(`inspect(${id})`);
     if (!found) throw new UsageError(`no task ${id}: it has ended or never existed; run ps to see the current IDs; ended tasks are in ps-terminated`);
-    const { detail, labels } = found;
+    const { detail, labels, chain } = found;
     const locations = labels.length ? await functionLocations(ctx.main, id) : [];
-    const chain = await ctx.main.query<string | null>(`chain(${id})`);
     if (flags.json) {
       return printJson(ctx, 'where', {
         task: taskJson(detail),

@@ -18,8 +18,8 @@ export interface InspectHook {
   adoptTimers(lists: TimerInternals['lists'], immediates: TimerInternals['immediates'], binding: { getLibuvNow(): number }): void;
   /** Rows of `ps`; unref'd timers only when `all`. */
   list(all: boolean): TaskRow[];
-  /** Facts about one task and labels for its functions, or null when it is gone. */
-  inspect(id: number): { detail: TaskDetail; labels: string[] } | null;
+  /** Facts about one task, labels for its functions and its creation chain (see chainOf), or null when it is gone. */
+  inspect(id: number): { detail: TaskDetail; labels: string[]; chain: string | null } | null;
   /** The functions labelled by `inspect`, in the same order, for their source locations. */
   functionsOf(id: number): Function[];
   /** The live object behind an ID, for mutations on the main thread. */
@@ -34,8 +34,6 @@ export interface InspectHook {
   mem(): MemReport;
   /** The custom commands the app defined, for the monitor thread's command table. */
   commands(): CustomCommandSpec[];
-  /** The creation chain of a task for `where`, a line saying why there is none, or null when tracing is off. */
-  chain(id: number): string | null;
   /** Whether tracing is on, and since when (ms since the epoch), for `trace`. */
   tracing(): { on: boolean; since: number | null };
 }
@@ -74,7 +72,7 @@ export function installInspectHook(): InspectHook {
     list: (all) => listTasks(timers, all),
     inspect(id) {
       const found = inspectTask(timers, id);
-      return found ? { detail: found.detail, labels: found.functions.map(([label]) => label) } : null;
+      return found ? { detail: found.detail, labels: found.functions.map(([label]) => label), chain: chainOf(found.item) } : null;
     },
     functionsOf: (id) => inspectTask(timers, id)?.functions.map(([, fn]) => fn) ?? [],
     find: (id) => findTask(timers, id),
@@ -94,15 +92,14 @@ export function installInspectHook(): InspectHook {
       gc: gcReport(),
     }),
     commands: commandSpecs,
-    chain: (id) => chainOf(findTask(timers, id)),
     tracing: tracingStatus,
   };
   Object.defineProperty(globalThis, HOOK_KEY, { value: hook, enumerable: false, configurable: true });
   return hook;
 }
 
-function chainOf(found: Found | undefined): string | null {
-  if (!found) return null;
+/** The creation chain of a task for `where`, a line saying why there is none, or null when tracing is off. */
+function chainOf(found: Found): string | null {
   const link = found.live?.link ?? linkOf(found.object);
   if (link) return formatChain(link);
   if (!tracingStatus().on) return null;

@@ -172,7 +172,7 @@ function listenersOf(object: object, events: string[]): [string, Function][] {
 }
 
 /** Facts about one task for `where`, and the functions whose source locations tell where it comes from. */
-export function inspectTask(timers: TimerInternals | undefined, id: number): { detail: TaskDetail; functions: [string, Function][] } | undefined {
+export function inspectTask(timers: TimerInternals | undefined, id: number): { item: Found; detail: TaskDetail; functions: [string, Function][] } | undefined {
   const item = findTask(timers, id);
   if (!item) return undefined;
   const { object, row } = item;
@@ -203,5 +203,5 @@ export function inspectTask(timers: TimerInternals | undefined, id: number): { d
   } else if (row.type === 'request' && typeof handle.oncomplete === 'function') {
     functions = [['completion callback', handle.oncomplete]];
   }
-  return { detail: { id, ...row, facts }, functions };
+  return { item, detail: { id, ...row, facts }, functions };
 }
