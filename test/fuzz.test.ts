@@ -444,6 +444,7 @@ function cannedQuery(rng: Rng, call: string): unknown {
     const stack = rng.chance(0.5) ? null : 'Error: boom\n    at importReport (/fake/app.js:21:9)';
     return { ...rng.pick(CANNED_ENDED), stack, frames: stack ? ['at importReport (/fake/app.js:21:9)'] : [], chain: rng.chance(0.5) ? null : CANNED_CHAIN };
   }
+  if (call.startsWith('signalListeners(')) return rng.int(2);
   if (call.startsWith('tracing(')) return { on: rng.chance(0.5), since: Date.now() - 1000 };
   if (call.startsWith('loop(')) {
     if (rng.chance(0.1)) return null;
@@ -531,6 +532,7 @@ function fakeContext(rng: Rng, out: string[], effects: Effects): CommandContext 
     commands,
     peer: 'monitor session from 127.0.0.1:1',
     print: (text = '') => { out.push(text); },
+    written: () => Promise.resolve(),
     exit: () => { effects.exit = true; },
     // Enter comes at once or after a few redraws, so that loop --watch ends.
     waitForInput: () => Promise.resolve(++effects.waits >= 3 || rng.chance(0.5)),
@@ -654,7 +656,7 @@ test(`runLine answers 10,000 fuzzed lines without a throw or a stack trace (${RE
         findings.add('a command printed a ✗ line that does not end its answer', line, `output: ${shorten(JSON.stringify(out), 800)}`, cmd);
       }
       // A well-formed command fails only when the main thread does, or when the fake's answer says there is no such thing.
-      if (valid && failed && effects.failures === 0 && !/^✗ (no task \d+|no block \d+|request \d+ cannot be cancelled|the monitor has stopped measuring)/.test(printed[printed.length - 1])) {
+      if (valid && failed && effects.failures === 0 && !/^✗ (no task \d+|no block \d+|not sending SIG\w+: |request \d+ cannot be cancelled|the monitor has stopped measuring)/.test(printed[printed.length - 1])) {
         findings.add('a well-formed command was answered with ✗', line, `output: ${shorten(JSON.stringify(out), 800)}`, cmd);
       }
       if (kind !== undefined) {

@@ -1,6 +1,7 @@
 import parse from 'yargs-parser';
 import createDebug from 'debug';
 import { MainThreadBusyError } from '../worker/inspector';
+import { printable } from './format';
 import { describe, lookUpCommand, usage } from './help';
 import { type Command, type CommandContext, type CommandInput, UsageError } from './types';
 
@@ -70,11 +71,12 @@ export async function runLine(line: string, ctx: CommandContext): Promise<void> 
     if (input.flags.help) ctx.print(describe(cmd));
     else await cmd.run(ctx, input);
   } catch (error) {
-    if (error instanceof UsageError) ctx.print(`✗ ${error.message}`);
-    else if (error instanceof MainThreadBusyError) ctx.print(`✗ ${error.message}; stacktrace shows what it is doing`);
+    // Messages may quote what the client typed, escape bytes included: printable keeps them from driving the terminal.
+    if (error instanceof UsageError) ctx.print(`✗ ${printable(error.message)}`);
+    else if (error instanceof MainThreadBusyError) ctx.print(`✗ ${printable(error.message)}; stacktrace shows what it is doing`);
     else {
       debug('%s failed: %O', name, error);
-      ctx.print(`✗ ${cmd?.name ?? name} failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      ctx.print(`✗ ${printable(cmd?.name ?? name)} failed: ${printable(error instanceof Error ? error.message.split('\n')[0] : String(error))}`);
     }
   }
 }

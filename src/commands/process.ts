@@ -1,29 +1,6 @@
-import os from 'node:os';
 import { BLOCKED_AFTER_MS, captureMainStack } from '../worker/stack';
 import { printable } from './format';
-import { command, UsageError } from './types';
-
-/** The canonical name of a signal typed as `SIGTERM`, `term` or `15`. */
-export function signalName(text: string): NodeJS.Signals | undefined {
-  const signals = os.constants.signals as Record<string, number>;
-  if (/^\d+$/.test(text)) return Object.keys(signals).find((name) => signals[name] === Number(text)) as NodeJS.Signals | undefined;
-  const upper = text.toUpperCase();
-  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-  return name in signals ? (name as NodeJS.Signals) : undefined;
-}
-
-/** `signal NAME`: sends a signal to this process. */
-export const signal = command({
-  name: 'signal',
-  description: 'Send a signal to this process, e.g. signal SIGUSR2',
-  args: ['NAME'],
-  run(ctx, { args: [text] }) {
-    const name = signalName(text);
-    if (!name) throw new UsageError(`unknown signal ${JSON.stringify(text)}; use a name such as SIGTERM, SIGINT or SIGUSR2`);
-    process.kill(process.pid, name);
-    ctx.print(`✓ sent ${name} to process ${process.pid}`);
-  },
-});
+import { command } from './types';
 
 /** `stacktrace`: the main thread's JavaScript stack, above all while the loop is blocked. */
 export const stacktrace = command({

@@ -8,6 +8,8 @@ export interface CommandContext {
   watchdog: Watchdog;
   /** Prints text followed by a line break. */
   print(text?: string): void;
+  /** Resolves once everything printed so far has been handed to the client's connection, or the client is gone. */
+  written(): Promise<void>;
   /** Ends the session once the command returns. */
   exit(): void;
   /** Waits up to `ms` for the user to type a line (which it takes); true if they did or left. */

@@ -34,6 +34,8 @@ export interface InspectHook {
   mem(): MemReport;
   /** The custom commands the app defined, for the monitor thread's command table. */
   commands(): CustomCommandSpec[];
+  /** How many listeners the app has for a signal, for `signal` to know whether the signal would end the app. */
+  signalListeners(name: string): number;
   /** Whether tracing is on, and since when (ms since the epoch), for `trace`. */
   tracing(): { on: boolean; since: number | null };
 }
@@ -93,6 +95,7 @@ export function installInspectHook(): InspectHook {
     }),
     commands: commandSpecs,
     tracing: tracingStatus,
+    signalListeners: (name) => process.listenerCount(name),
   };
   Object.defineProperty(globalThis, HOOK_KEY, { value: hook, enumerable: false, configurable: true });
   return hook;

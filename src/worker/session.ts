@@ -15,6 +15,7 @@ const debug = createDebug('aiomonitor:session');
 /** The prompt, as in Python aiomonitor. */
 export const PROMPT = 'monitor >>> ';
 const CONSOLE_START_MS = 3000;
+const WRITTEN_WAIT_MS = 1000;
 // Markers in the input queue; no typed line can contain a NUL, the telnet decoder drops it.
 const EOF_LINE = '\0eof';
 const TOO_LONG = '\0too-long ';
@@ -62,6 +63,12 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
     commands: COMMANDS,
     peer: `monitor session ${socket.remoteAddress ? `from ${describeEndpoint({ host: socket.remoteAddress, port: socket.remotePort ?? 0 })}` : 'on a Unix socket'}`,
     print: (text = '') => write(`${text}\n`),
+    // Bounded: a client that stops reading must not hold up the command.
+    written: () => new Promise<void>((resolve) => {
+      if (socket.destroyed || !socket.writable) return resolve();
+      const timer = setTimeout(resolve, WRITTEN_WAIT_MS);
+      socket.write('', () => { clearTimeout(timer); resolve(); });
+    }),
     exit: () => { ending = true; },
     waitForInput: (ms) => new Promise<boolean>((resolve) => {
       if (queue.length > 0 || socket.destroyed) {
