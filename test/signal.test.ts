@@ -29,7 +29,9 @@ describe('signal says what a signal will do before it does it', () => {
     assert.match(await client.command('signal stop'), /^✗ SIGSTOP would freeze the whole process, this monitor with it, and nothing here could resume it; from a shell: kill -STOP \d+, then kill -CONT \d+\r\n$/);
     assert.match(await client.command('signal 9'), /^✗ SIGKILL ends the process at once, without any cleanup; add --force to send it\r\n$/);
     assert.match(await client.command('signal tstp'), /^✗ not sending SIGTSTP: the app has no handler for it, so it would stop the whole process, this monitor with it; add --force/);
+    assert.match(await client.command('signal usr1'), /^✗ SIGUSR1 makes Node open its inspector .*, where any local user can run code in the app without a token; add --force to send it\r\n$/);
     assert.match(await client.command('signal winch'), /^✓ sent SIGWINCH to process \d+\r\n$/);
+    assert.match(await client.command('signal pipe'), /^✓ sent SIGPIPE to process \d+: the process ignores it\r\n$/);
     assert.match(await client.command('ps'), /keepAlive/, 'the app still runs and the monitor answers');
     client.send('signal kill -f\r\n');
     assert.deepEqual(await app.waitForExit(), { code: null, signal: 'SIGKILL' });
