@@ -37,10 +37,14 @@ function createHook(): DiagnosticsHook {
   const tracked = new Map<string, () => void>();
   let profiling: inspector.Session | undefined;
 
+  // Node may crash (SIGSEGV) when the process ends with a session that is still profiling.
+  const stopOnExit = (): void => { stopProfile(false); };
+
   function stopProfile(keep: boolean): string | null {
     const session = profiling;
     if (!session) return null;
     profiling = undefined;
+    process.off('exit', stopOnExit);
     try {
       if (!keep) return null;
       return JSON.stringify(post<inspector.Profiler.StopReturnType>(session, 'Profiler.stop').profile);
@@ -79,6 +83,7 @@ function createHook(): DiagnosticsHook {
         throw error;
       }
       profiling = session;
+      process.on('exit', stopOnExit);
     },
     stopProfile,
   };
