@@ -101,7 +101,8 @@ describe('a profile when the app ends', { timeout: 60_000 }, () => {
     await client.until('Profiling the main thread');
     assert.ok(fs.existsSync(file));
     // The monitor thread's own session, which started the profile, is gone once the main thread has seen it go.
-    await client.command('help');
+    const other = await connect(app.port);
+    other.socket.destroy();
     app.child.kill('SIGUSR2');
     assert.deepEqual(await app.waitForExit(), { code: 0, signal: null });
     assert.equal(app.stderr(), '');
