@@ -154,7 +154,7 @@ export class Monitor implements AsyncDisposable {
     const listening = await started;
     // The process may end without closing the monitor: its socket files must not outlive it.
     for (const endpoint of [listening, consoleEndpoint]) {
-      if (endpoint && 'path' in endpoint) this.#forgetSocketFiles.push(removeFileOnExit(endpoint.path));
+      if (endpoint && 'path' in endpoint) this.#forgetSocketFiles.push(removeFileOnExit(endpoint.path, true));
     }
     debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
     return toAddress(listening, consoleEndpoint);

@@ -40,10 +40,23 @@ describe('socket files', { timeout: WAIT_MS * 3 }, () => {
     const umaskZero = writeScript('process.umask(0o000);', 'umask-zero.js', tempDir(t));
     const dir = tempDir(t);
     const files = [path.join(dir, 'm.sock'), path.join(dir, 'c.sock')];
+    // Every mode a socket file shows in the directory from the moment it appears; another user could connect to any beyond 0600.
+    const seen: string[] = [];
+    const watcher = fs.watch(dir, (_event, name) => {
+      try {
+        const stats = fs.lstatSync(path.join(dir, String(name)));
+        if (stats.isSocket()) seen.push(`${String(name)} ${(stats.mode & 0o777).toString(8)}`);
+      } catch {
+        // Gone again, as the private directory is.
+      }
+    });
+    t.after(() => watcher.close());
     await launch(t, { MONITOR_PATH: files[0], CONSOLE_PATH: files[1] }, IDLE_APP, ['-r', umaskZero, '-r', REGISTER]);
     (await connect(files[0])).socket.destroy();
     for (const file of files) assert.equal(fs.statSync(file).mode & 0o777, 0o600, file);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['c.sock', 'm.sock']);
+    assert.ok(seen.length > 0, 'the watcher saw the files appear');
+    assert.deepEqual(seen.filter((entry) => !entry.endsWith(' 600')), []);
   });
 
   test('a path too long for a socket is refused in one line, and nothing listens', async (t) => {

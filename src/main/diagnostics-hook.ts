@@ -57,7 +57,8 @@ function createHook(): DiagnosticsHook {
   return {
     track(file) {
       tracked.get(file)?.();
-      tracked.set(file, removeFileOnExit(file));
+      // Not on signals: a signal must not wait for a loop stuck in JavaScript, which is what gets profiled.
+      tracked.set(file, removeFileOnExit(file, false));
     },
     untrack(file) {
       tracked.get(file)?.();

@@ -6,12 +6,19 @@ const debug = createDebug('aiomonitor:exit');
 // Signals whose default action ends the process without running JavaScript, so no 'exit' event.
 const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
-/** Files to remove as the process ends, each with the inode it had, so that nobody else's file at that path is touched. */
-const files = new Map<string, number | null>();
+/** A file to remove as the process ends: its inode, so that nobody else's file at that path is touched. */
+interface Entry {
+  inode: number | null;
+  /** Whether an unhandled SIGTERM, SIGINT or SIGHUP removes it too. */
+  onSignals: boolean;
+}
+
+const files = new Map<string, Entry>();
+let watchingExit = false;
 let watchingSignals = false;
 
 function removeAll(): void {
-  for (const [file, inode] of files) {
+  for (const [file, { inode }] of files) {
     try {
       if (inode === null || fs.lstatSync(file).ino === inode) fs.unlinkSync(file);
     } catch (error) {
@@ -34,43 +41,38 @@ function onExit(): void {
 function onSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) > 1) return;
   removeAll();
-  stopWatchingSignals();
+  watch();
   process.kill(process.pid, signal);
 }
 
-function stopWatchingSignals(): void {
-  if (!watchingSignals) return;
-  watchingSignals = false;
-  for (const signal of FATAL_SIGNALS) process.off(signal, onSignal);
-  process.off('exit', onExit);
+/** Listens to exactly what the files need: 'exit' for any, the signals only for those that ask for them. */
+function watch(): void {
+  const exit = files.size > 0;
+  const signals = [...files.values()].some((entry) => entry.onSignals);
+  if (exit !== watchingExit) process[exit ? 'on' : 'off']('exit', onExit);
+  if (signals !== watchingSignals) for (const signal of FATAL_SIGNALS) process[signals ? 'on' : 'off'](signal, onSignal);
+  watchingExit = exit;
+  watchingSignals = signals;
 }
 
 /**
- * Removes `file` when the process ends, by exit, uncaught exception or an unhandled SIGTERM, SIGINT or SIGHUP
- * (main thread only). `inode` guards a file that may be replaced meanwhile; null removes whatever is there.
- * Returns the function that forgets the file again.
+ * Removes `file`, as it is now (a file put at its path later is left alone), when the process ends by
+ * exit or uncaught exception, and with `onSignals` by a SIGTERM, SIGINT or SIGHUP the app does not handle
+ * (main thread only). The signal listeners are there only while such a file is: a listener makes a signal
+ * wait for a loop stuck in JavaScript. Returns the function that forgets the file again.
  */
-export function removeOnExit(file: string, inode: number | null = null): () => void {
-  files.set(file, inode);
-  if (!watchingSignals) {
-    watchingSignals = true;
-    process.on('exit', onExit);
-    for (const signal of FATAL_SIGNALS) process.on(signal, onSignal);
-  }
-  return () => {
-    if (files.get(file) !== inode) return;
-    files.delete(file);
-    if (files.size === 0) stopWatchingSignals();
-  };
-}
-
-/** Like removeOnExit, for a file that exists now: only this very file is removed, never one put at its path later. */
-export function removeFileOnExit(file: string): () => void {
-  let inode: number | null;
+export function removeFileOnExit(file: string, onSignals: boolean): () => void {
+  let entry: Entry;
   try {
-    inode = fs.lstatSync(file).ino;
+    entry = { inode: fs.lstatSync(file).ino, onSignals };
   } catch {
     return () => {};
   }
-  return removeOnExit(file, inode);
+  files.set(file, entry);
+  watch();
+  return () => {
+    if (files.get(file) !== entry) return;
+    files.delete(file);
+    watch();
+  };
 }
