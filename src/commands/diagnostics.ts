@@ -72,16 +72,15 @@ class ProfileInterrupted extends Error {}
 
 /** Records on the main thread's own session (see diagnostics-hook); Ctrl-C stops it and throws the profile away. */
 async function recordProfile(inspector: MainInspector, seconds: number, recompile: boolean, interrupted: AbortSignal, started: () => void): Promise<Profiler.Profile> {
-  await callHook(inspector, `startProfile(${SAMPLING_INTERVAL_US}, ${recompile})`, STOP_DEADLINE_MS);
+  const maxMs = seconds * 1000 + 2 * STOP_DEADLINE_MS;
+  await callHook(inspector, `startProfile(${SAMPLING_INTERVAL_US}, ${recompile}, ${Date.now() + STOP_DEADLINE_MS}, ${maxMs})`, STOP_DEADLINE_MS);
   started();
-  let keep = false;
   try {
-    await sleep(seconds * 1000, undefined, { signal: interrupted }).catch(() => {
-      throw new ProfileInterrupted();
-    });
-    keep = true;
-  } finally {
-    if (!keep) callHook(inspector, 'stopProfile(false)').catch((error: Error) => debug('stopProfile: %s', error.message));
+    await sleep(seconds * 1000, undefined, { signal: interrupted });
+  } catch {
+    // Only an abort rejects the sleep.
+    callHook(inspector, 'stopProfile(false)').catch((error: Error) => debug('stopProfile: %s', error.message));
+    throw new ProfileInterrupted();
   }
   const json = await callHook<string | null>(inspector, 'stopProfile(true)', STOP_DEADLINE_MS);
   if (json === null) throw new Error('the profile was lost: the main thread stopped the profiler');

@@ -15,8 +15,12 @@ export interface DiagnosticsHook {
   track(file: string): void;
   /** Forgets a file given to track(). */
   untrack(file: string): void;
-  /** Starts the CPU profiler, sampling every `intervalUs`; `recompile` drops optimized code so that it is compiled again while profiled. */
-  startProfile(intervalUs: number, recompile: boolean): void;
+  /**
+   * Starts the CPU profiler, sampling every `intervalUs`; `recompile` drops optimized code so that it is compiled
+   * again while profiled. Does nothing past `notAfter` (ms since the epoch: the caller gave up), and stops by
+   * itself after `maxMs`, should the caller never come back (the monitor closed, say).
+   */
+  startProfile(intervalUs: number, recompile: boolean, notAfter: number, maxMs: number): void;
   /** Stops the profiler; returns the profile as JSON, or null if none was running. `keep` false throws it away. */
   stopProfile(keep: boolean): string | null;
 }
@@ -36,6 +40,7 @@ function post<T>(session: inspector.Session, method: string, params: object = {}
 function createHook(): DiagnosticsHook {
   const tracked = new Map<string, () => void>();
   let profiling: inspector.Session | undefined;
+  let safetyTimer: NodeJS.Timeout | undefined;
 
   // Node may crash (SIGSEGV) when the process ends with a session that is still profiling.
   const stopOnExit = (): void => { stopProfile(false); };
@@ -45,6 +50,7 @@ function createHook(): DiagnosticsHook {
     if (!session) return null;
     profiling = undefined;
     process.off('exit', stopOnExit);
+    clearTimeout(safetyTimer);
     try {
       if (!keep) return null;
       return JSON.stringify(post<inspector.Profiler.StopReturnType>(session, 'Profiler.stop').profile);
@@ -64,7 +70,8 @@ function createHook(): DiagnosticsHook {
       tracked.get(file)?.();
       tracked.delete(file);
     },
-    startProfile(intervalUs, recompile) {
+    startProfile(intervalUs, recompile, notAfter, maxMs) {
+      if (Date.now() > notAfter) throw new Error('the monitor stopped waiting for the profile to start');
       if (profiling) throw new Error('a CPU profile is already running');
       const session = new inspector.Session();
       session.connect();
@@ -85,6 +92,7 @@ function createHook(): DiagnosticsHook {
       }
       profiling = session;
       process.on('exit', stopOnExit);
+      safetyTimer = setTimeout(() => stopProfile(false), maxMs).unref();
     },
     stopProfile,
   };
