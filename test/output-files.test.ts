@@ -120,7 +120,7 @@ describe('a profile when the app ends', { timeout: 60_000 }, () => {
       session.post('Profiler.start');
       function busy() { const end = Date.now() + 5; while (Date.now() < end); }
       setInterval(busy, 10);
-      process.on('SIGUSR1', () => { console.log('blocking'); const end = Date.now() + 2000; while (Date.now() < end); });
+      process.on('SIGUSR1', () => { console.log('blocking'); const end = Date.now() + 5000; while (Date.now() < end); });
       process.on('SIGUSR2', () => session.post('Profiler.stop', (error, result) => {
         console.log(error ? 'app profile: ' + error.message : 'app profile: ' + result.profile.samples.length + ' samples over ' + Math.round((result.profile.endTime - result.profile.startTime) / 1e3) + ' ms');
       }));
