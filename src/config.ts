@@ -68,6 +68,13 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The name of the private directory a socket file is created in, beside its place, before it is moved there. */
+export const PRIVATE_DIR_PREFIX = '.aiom-';
+// A socket address holds 108 bytes on Linux (104 on macOS), the terminating NUL included.
+const SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
+// The private directory's path: the target's directory, '/', the prefix, mkdtemp's 6 characters, '/s'.
+const PRIVATE_PATH_EXTRA = 1 + PRIVATE_DIR_PREFIX.length + 6 + 2;
+
 /** How an endpoint reads in messages: `127.0.0.1:50101` or the socket file's path. */
 export function describeEndpoint(endpoint: Endpoint): string {
   if ('path' in endpoint) return endpoint.path;
@@ -97,12 +104,47 @@ function checkString(value: unknown, name: string, example: string): string | un
 
 const PORT_HINT = 'a port number from 0 to 65535 (0 picks a free port)';
 
+function checkSocketPath(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  const bytes = Buffer.byteLength(value);
+  const dirBytes = Buffer.byteLength(value.slice(0, Math.max(0, value.lastIndexOf('/'))) || '.');
+  if (bytes > SOCKET_PATH_MAX || dirBytes + PRIVATE_PATH_EXTRA > SOCKET_PATH_MAX) {
+    throw new ConfigError(`${name} is too long for a Unix socket (${bytes} bytes; at most ${SOCKET_PATH_MAX}, its directory at most ${SOCKET_PATH_MAX - PRIVATE_PATH_EXTRA}); choose a shorter path`);
+  }
+  return value;
+}
+
+/** The host without the brackets of an IPv6 address; a host with a port is refused, since the port has its own setting. */
+function checkHost(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const bracketed = /^\[([^\]]*)\](:\d*)?$/.exec(value);
+  if (bracketed && !bracketed[2]) return bracketed[1];
+  const withPort = bracketed ? bracketed[1] : /^([^:]+):\d*$/.exec(value)?.[1];
+  if (withPort !== undefined) {
+    throw new ConfigError(`host (MONITOR_HOST) ${JSON.stringify(value)} takes no port: set it to ${JSON.stringify(withPort)} and the ports with MONITOR_PORT and CONSOLE_PORT (port, consolePort)`);
+  }
+  return value;
+}
+
+// The admission reads a token line of at most this many bytes.
+const TOKEN_MAX_BYTES = 1024;
+
+function checkToken(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  // A client types the token as its first line: a line break, NUL, ESC or DEL can never be part of it (a tab can).
+  if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+    throw new ConfigError('token (MONITOR_TOKEN) contains a control character (a line break, NUL, ESC...) that no client can type; use printable characters only');
+  }
+  if (Buffer.byteLength(value) > TOKEN_MAX_BYTES) throw new ConfigError(`token (MONITOR_TOKEN) is longer than ${TOKEN_MAX_BYTES} bytes, more than a client may send; use a shorter one`);
+  return value;
+}
+
 /** Applies defaults to API options and checks them; throws ConfigError on a bad value. */
 export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
-  const host = checkString(options.host, 'host', '"127.0.0.1"') ?? MONITOR_HOST;
-  const path = checkString(options.path, 'path', '"/run/app/monitor.sock"');
-  const consolePath = checkString(options.consolePath, 'consolePath', '"/run/app/console.sock"');
-  const token = checkString(options.token, 'token', 'a long random secret') ?? null;
+  const host = checkHost(checkString(options.host, 'host', '"127.0.0.1"')) ?? MONITOR_HOST;
+  const path = checkSocketPath(checkString(options.path, 'path', '"/run/app/monitor.sock"'), 'path (MONITOR_PATH)');
+  const consolePath = checkSocketPath(checkString(options.consolePath, 'consolePath', '"/run/app/console.sock"'), 'consolePath (CONSOLE_PATH)');
+  const token = checkToken(checkString(options.token, 'token', 'a long random secret')) ?? null;
   const { consoleEnabled = true, blockLog = false, locals = {}, trace = false } = options;
   if (typeof blockLog !== 'boolean') throw new ConfigError(`blockLog must be true or false, got ${JSON.stringify(blockLog)}`);
   if (typeof trace !== 'boolean') throw new ConfigError(`trace must be true or false, got ${JSON.stringify(trace)}`);

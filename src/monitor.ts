@@ -6,6 +6,8 @@ import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, t
 import { listenConsole, type ConsoleServer } from './main/console-server';
 import { acquireLoopWatch } from './main/loop-watch';
 import { acquireHttpTasks } from './main/http-tasks';
+import { installDiagnosticsHook } from './main/diagnostics-hook';
+import { removeFileOnExit } from './main/exit-cleanup';
 import { installInspectHook } from './main/inspect-hook';
 import { keepHistory } from './main/registry';
 import { serveCalls } from './main/rpc';
@@ -62,6 +64,7 @@ export class Monitor implements AsyncDisposable {
   #releaseLoopWatch: (() => void) | undefined;
   #releaseTracing: (() => void) | undefined;
   #releaseHttpTasks: (() => void) | undefined;
+  #forgetSocketFiles: (() => void)[] = [];
   #closing: Promise<void> | undefined;
   #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
@@ -122,6 +125,7 @@ export class Monitor implements AsyncDisposable {
     const { monitor, console: consoleWanted, token, maxSessions, idleTimeoutMs, blockThresholdMs, blockLog, locals, maxTerminationHistory } = this.#options;
     const rules = { token, maxSessions, idleTimeoutMs };
     const hook = installInspectHook();
+    installDiagnosticsHook();
     keepHistory(maxTerminationHistory);
     const { buffer: heartbeat, release } = acquireLoopWatch();
     this.#releaseLoopWatch = release;
@@ -148,6 +152,10 @@ export class Monitor implements AsyncDisposable {
     link.unref();
     ownObjects.add(link);
     const listening = await started;
+    // The process may end without closing the monitor: its socket files must not outlive it.
+    for (const endpoint of [listening, consoleEndpoint]) {
+      if (endpoint && 'path' in endpoint) this.#forgetSocketFiles.push(removeFileOnExit(endpoint.path, true));
+    }
     debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
     return toAddress(listening, consoleEndpoint);
   }
@@ -161,6 +169,7 @@ export class Monitor implements AsyncDisposable {
       const worker = this.#worker;
       const stopped = worker ? this.#stopWorker(worker) : undefined;
       await Promise.all([stopped, this.#console?.close()]);
+      for (const forget of this.#forgetSocketFiles) forget();
     })();
     return this.#tearingDown;
   }

@@ -81,3 +81,31 @@ test('loopback is 127.0.0.0/8, ::1 and localhost', () => {
   ];
   for (const [host, expected] of rows) assert.equal(isLoopback(host), expected, host);
 });
+
+test('an IPv6 host may be written in brackets; a host with a port is refused, naming the port settings', () => {
+  assert.deepEqual(resolveOptions({ host: '[::1]' }).monitor, { host: '::1', port: 50101 });
+  assert.deepEqual(resolveOptions({ host: '::1' }).monitor, { host: '::1', port: 50101 });
+  for (const [host, bare] of [['127.0.0.1:80', '127.0.0.1'], ['localhost:50101', 'localhost'], ['[::1]:80', '::1']]) {
+    assert.throws(() => resolveOptions({ host }), {
+      name: 'ConfigError',
+      message: `host (MONITOR_HOST) ${JSON.stringify(host)} takes no port: set it to ${JSON.stringify(bare)} and the ports with MONITOR_PORT and CONSOLE_PORT (port, consolePort)`,
+    });
+  }
+});
+
+test('a socket path too long for a socket address is refused before anything listens', () => {
+  const dir = `/tmp/${'d'.repeat(80)}`;
+  assert.deepEqual(resolveOptions({ path: `${dir}/m.sock` }).monitor, { path: `${dir}/m.sock` });
+  const long = `/tmp/${'x'.repeat(110)}.sock`;
+  assert.throws(() => resolveOptions({ path: long }), { name: 'ConfigError', message: 'path (MONITOR_PATH) is too long for a Unix socket (120 bytes; at most 107, its directory at most 92); choose a shorter path' });
+  // The socket is created in a private directory beside its place first, which must fit as well.
+  assert.throws(() => resolveOptions({ consolePath: `/tmp/${'d'.repeat(90)}/c` }), { name: 'ConfigError', message: /^consolePath \(CONSOLE_PATH\) is too long for a Unix socket \(97 bytes; at most 107, its directory at most 92\)/ });
+});
+
+test('a token no client can type is refused in one line', () => {
+  for (const token of ['sec\nret', 'secret\r', 'nul\0', 'esc\x1b[0m', 'del\x7f']) {
+    assert.throws(() => resolveOptions({ token }), { name: 'ConfigError', message: 'token (MONITOR_TOKEN) contains a control character (a line break, NUL, ESC...) that no client can type; use printable characters only' }, JSON.stringify(token));
+  }
+  assert.equal(resolveOptions({ token: 'tab\tand spaces ü' }).token, 'tab\tand spaces ü');
+  assert.throws(() => resolveOptions({ token: 'x'.repeat(1025) }), { name: 'ConfigError', message: /^token \(MONITOR_TOKEN\) is longer than 1024 bytes/ });
+});

@@ -1,12 +1,12 @@
-import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Profiler } from 'node:inspector';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
+import { DIAGNOSTICS_EXPRESSION } from '../main/diagnostics-hook';
 import { HOT_HEADER, hotRows, hottestFunctions, type HotFunction } from '../worker/cpuprofile';
-import type { MainInspector } from '../worker/inspector';
+import { MAIN_DEADLINE_MS, type MainInspector } from '../worker/inspector';
+import { writeOutput, type ExitGuard } from '../worker/output-file';
 import { BLOCKED_AFTER_MS, displayUrl } from '../worker/stack';
 import { table } from './format';
 import { command, UsageError } from './types';
@@ -45,57 +45,18 @@ function megabytes(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }
 
-function defaultName(extension: string, attempt: number): string {
-  const d = new Date();
-  const digits = (parts: number[]): string => parts.map((n) => String(n).padStart(2, '0')).join('');
-  const stamp = `${digits([d.getFullYear(), d.getMonth() + 1, d.getDate()])}-${digits([d.getHours(), d.getMinutes(), d.getSeconds()])}`;
-  return `aiomonitor-${process.pid}-${stamp}${attempt > 1 ? `-${attempt}` : ''}.${extension}`;
+/** Runs a call of the main thread's diagnostics hook; its exception becomes this thread's error. */
+async function callHook<T>(inspector: MainInspector, call: string, timeoutMs = MAIN_DEADLINE_MS): Promise<T> {
+  const answer = await inspector.post('Runtime.evaluate', { expression: `${DIAGNOSTICS_EXPRESSION}.${call}`, returnByValue: true, silent: true }, timeoutMs);
+  if (answer.exceptionDetails) throw new Error(answer.exceptionDetails.exception?.description?.split('\n')[0] ?? answer.exceptionDetails.text);
+  return answer.result?.value as T;
 }
 
-function cannotCreate(file: string, error: NodeJS.ErrnoException): UsageError {
-  if (error.code === 'EEXIST') return new UsageError(`${file} already exists and is never overwritten; give another PATH`);
-  const dir = path.dirname(file);
-  const reasons: Record<string, string> = { ENOENT: `directory ${dir} does not exist`, ENOTDIR: `${dir} is not a directory`, EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' };
-  return new UsageError(`cannot create ${file}: ${reasons[error.code ?? ''] ?? error.message}`);
-}
-
-/**
- * Creates the output file before any work starts, so a bad PATH costs nothing; `wx` makes sure
- * that not even a file created meanwhile is overwritten. Relative paths are the process's, not the client's.
- */
-async function createOutput(text: string | undefined, extension: string): Promise<{ file: string; handle: FileHandle }> {
-  let dir = process.cwd();
-  if (text !== undefined) {
-    const target = path.resolve(dir, text);
-    if (!(await fs.promises.stat(target).then((stats) => stats.isDirectory(), () => false))) {
-      try {
-        return { file: target, handle: await fs.promises.open(target, 'wx') };
-      } catch (error) {
-        throw cannotCreate(target, error as NodeJS.ErrnoException);
-      }
-    }
-    dir = target;
-  }
-  // Default names carry the second only, so a quick second run gets a suffix instead of a refusal.
-  for (let attempt = 1; ; attempt++) {
-    const file = path.join(dir, defaultName(extension, attempt));
-    try {
-      return { file, handle: await fs.promises.open(file, 'wx') };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 20) throw cannotCreate(file, error as NodeJS.ErrnoException);
-    }
-  }
-}
-
-/** Runs `work` on a freshly created output file, which is removed again if the work fails. */
-async function writeOutput<T>(text: string | undefined, extension: string, work: (file: string, handle: FileHandle) => Promise<T>): Promise<T> {
-  const { file, handle } = await createOutput(text, extension);
-  try {
-    return await work(file, handle).finally(() => handle.close());
-  } catch (error) {
-    await fs.promises.unlink(file).catch((failure: Error) => debug('unlink %s: %s', file, failure.message));
-    throw error;
-  }
+function exitGuard(inspector: MainInspector): ExitGuard {
+  return {
+    track: (file) => callHook(inspector, `track(${JSON.stringify(file)})`),
+    untrack: (file) => callHook(inspector, `untrack(${JSON.stringify(file)})`),
+  };
 }
 
 function readSeconds(text: string | undefined): number {
@@ -107,26 +68,23 @@ function readSeconds(text: string | undefined): number {
   return seconds;
 }
 
-async function recordProfile(inspector: MainInspector, seconds: number, recompile: boolean, started: () => void): Promise<Profiler.Profile> {
-  await inspector.post('Profiler.enable');
+class ProfileInterrupted extends Error {}
+
+/** Records on the main thread's own session (see diagnostics-hook); Ctrl-C stops it and throws the profile away. */
+async function recordProfile(inspector: MainInspector, seconds: number, recompile: boolean, interrupted: AbortSignal, started: () => void): Promise<Profiler.Profile> {
+  const maxMs = seconds * 1000 + 2 * STOP_DEADLINE_MS;
+  await callHook(inspector, `startProfile(${SAMPLING_INTERVAL_US}, ${recompile}, ${Date.now() + STOP_DEADLINE_MS}, ${maxMs})`, STOP_DEADLINE_MS);
+  started();
   try {
-    await inspector.post('Profiler.setSamplingInterval', { interval: SAMPLING_INTERVAL_US });
-    await inspector.post('Profiler.start');
-    started();
-    if (recompile) {
-      // V8 names only code compiled while it profiles or attached to a function when it starts: a loop already
-      // running in on-stack-replaced code is missed, and its time goes to its caller. Switching precise coverage
-      // on throws all optimized code away, so the loop is compiled again while the profiler watches.
-      // (Profiler.disable switches it off too, should the second request fail.)
-      await inspector.post('Profiler.startPreciseCoverage', { callCount: false, detailed: false });
-      await inspector.post('Profiler.stopPreciseCoverage');
-    }
-    await sleep(seconds * 1000);
-    const { profile } = await inspector.post<Profiler.StopReturnType>('Profiler.stop', {}, STOP_DEADLINE_MS);
-    return profile;
-  } finally {
-    inspector.post('Profiler.disable').catch((error: Error) => debug('Profiler.disable: %s', error.message));
+    await sleep(seconds * 1000, undefined, { signal: interrupted });
+  } catch {
+    // Only an abort rejects the sleep.
+    callHook(inspector, 'stopProfile(false)').catch((error: Error) => debug('stopProfile: %s', error.message));
+    throw new ProfileInterrupted();
   }
+  const json = await callHook<string | null>(inspector, 'stopProfile(true)', STOP_DEADLINE_MS);
+  if (json === null) throw new Error('the profile was lost: the main thread stopped the profiler');
+  return JSON.parse(json) as Profiler.Profile;
 }
 
 /** `profile [SECONDS] [PATH]`: a CPU profile of the main thread, taken from the monitor thread. */
@@ -136,16 +94,21 @@ export const profile = command({
   args: ['[SECONDS]', '[PATH]'],
   async run(ctx, { args: [secondsText, pathText] }) {
     const seconds = readSeconds(secondsText);
-    await exclusively('a CPU profile', () => writeOutput(pathText, 'cpuprofile', async (file, handle) => {
-      const { inspector } = ctx.main;
+    const { inspector } = ctx.main;
+    await exclusively('a CPU profile', () => writeOutput(pathText, 'cpuprofile', exitGuard(inspector), async (file, handle) => {
       // Precise coverage is one mode for the whole process: switching it off would spoil NODE_V8_COVERAGE's.
       const recompile = ctx.main.stalledMs() > BLOCKED_AFTER_MS && !process.env.NODE_V8_COVERAGE;
       const started = (): void => {
         ctx.print(`Profiling the main thread for ${seconds} s...`);
         if (recompile) ctx.print('The loop is blocked: its optimized code is dropped and compiled again, so that the profile can name the blocking function.');
       };
-      // Profiler.start and Profiler.stop must reach the same session, or the profile is lost.
-      const recorded = await inspector.hold(() => recordProfile(inspector, seconds, recompile, started));
+      let recorded: Profiler.Profile;
+      try {
+        recorded = await recordProfile(inspector, seconds, recompile, ctx.interrupted, started);
+      } catch (error) {
+        if (error instanceof ProfileInterrupted) throw new UsageError(`profile interrupted; nothing was written, ${file} is removed`);
+        throw error;
+      }
       await handle.writeFile(JSON.stringify(recorded));
       const samples = recorded.samples?.length ?? 0;
       ctx.print(`✓ wrote ${file} (${samples} samples over ${((recorded.endTime - recorded.startTime) / 1e6).toFixed(2)} s); open it in Chrome DevTools or VS Code`);
@@ -197,7 +160,7 @@ export const heapsnapshot = command({
       if (free < 2 * heapUsed) {
         throw new UsageError(`not taking a heap snapshot: the main thread's heap uses ${megabytes(heapUsed)}, a snapshot needs at least as much again, and only ${megabytes(free)} is free (twice the heap is required)`);
       }
-      await writeOutput(pathText, 'heapsnapshot', async (file, handle) => {
+      await writeOutput(pathText, 'heapsnapshot', exitGuard(ctx.main.inspector), async (file, handle) => {
         ctx.print(`Taking a heap snapshot of ${megabytes(heapUsed)}: the main thread freezes until it is written, and the process needs at least ${megabytes(heapUsed)} more memory, several times that for a heap of many small objects (${megabytes(free)} free)...`);
         const started = Date.now();
         await takeSnapshot(ctx.main.inspector, handle, SNAPSHOT_BASE_MS + (heapUsed / 1024 ** 2) * SNAPSHOT_MS_PER_MB);

@@ -1,0 +1,105 @@
+import inspector from 'node:inspector';
+import { removeFileOnExit } from './exit-cleanup';
+
+/**
+ * What `profile` and `heapsnapshot` run on the main thread, called from the monitor thread through
+ * Runtime.evaluate (which answers even while the app's loop is stuck in JavaScript).
+ *
+ * The CPU profile is recorded by a session of the main thread itself, not by the monitor thread's:
+ * a session from another thread that is still connected when the app calls process.exit() makes Node
+ * print "Waiting for the debugger to disconnect...", and the profiler's state belongs to its session,
+ * so the monitor thread could not disconnect while recording. A same-thread session answers synchronously.
+ */
+export interface DiagnosticsHook {
+  /** Removes `file` (an output file being written) if the process ends before untrack(file). */
+  track(file: string): void;
+  /** Forgets a file given to track(). */
+  untrack(file: string): void;
+  /**
+   * Starts the CPU profiler, sampling every `intervalUs`; `recompile` drops optimized code so that it is compiled
+   * again while profiled. Does nothing past `notAfter` (ms since the epoch: the caller gave up), and stops by
+   * itself after `maxMs`, should the caller never come back (the monitor closed, say).
+   */
+  startProfile(intervalUs: number, recompile: boolean, notAfter: number, maxMs: number): void;
+  /** Stops the profiler; returns the profile as JSON, or null if none was running. `keep` false throws it away. */
+  stopProfile(keep: boolean): string | null;
+}
+
+/** The expression that reaches the hook from the monitor thread. */
+export const DIAGNOSTICS_EXPRESSION = "globalThis[Symbol.for('aiomonitor.diagnostics')]";
+const DIAGNOSTICS_KEY = Symbol.for('aiomonitor.diagnostics');
+
+function post<T>(session: inspector.Session, method: string, params: object = {}): T {
+  let outcome: { error: Error | null; result?: T } | undefined;
+  session.post(method, params, (error, result) => { outcome = { error, result: result as T }; });
+  if (!outcome) throw new Error(`${method} did not answer at once`);
+  if (outcome.error) throw outcome.error;
+  return outcome.result as T;
+}
+
+function createHook(): DiagnosticsHook {
+  const tracked = new Map<string, () => void>();
+  let profiling: inspector.Session | undefined;
+  let safetyTimer: NodeJS.Timeout | undefined;
+
+  // Node may crash (SIGSEGV) when the process ends with a session that is still profiling.
+  const stopOnExit = (): void => { stopProfile(false); };
+
+  function stopProfile(keep: boolean): string | null {
+    const session = profiling;
+    if (!session) return null;
+    profiling = undefined;
+    process.off('exit', stopOnExit);
+    clearTimeout(safetyTimer);
+    try {
+      if (!keep) return null;
+      return JSON.stringify(post<inspector.Profiler.StopReturnType>(session, 'Profiler.stop').profile);
+    } finally {
+      // Disconnecting stops and drops a profile that is still running, and disables the domain.
+      session.disconnect();
+    }
+  }
+
+  return {
+    track(file) {
+      tracked.get(file)?.();
+      // Not on signals: a signal must not wait for a loop stuck in JavaScript, which is what gets profiled.
+      tracked.set(file, removeFileOnExit(file, false));
+    },
+    untrack(file) {
+      tracked.get(file)?.();
+      tracked.delete(file);
+    },
+    startProfile(intervalUs, recompile, notAfter, maxMs) {
+      if (Date.now() > notAfter) throw new Error('the monitor stopped waiting for the profile to start');
+      if (profiling) throw new Error('a CPU profile is already running');
+      const session = new inspector.Session();
+      session.connect();
+      try {
+        post(session, 'Profiler.enable');
+        post(session, 'Profiler.setSamplingInterval', { interval: intervalUs });
+        post(session, 'Profiler.start');
+        if (recompile) {
+          // V8 names only code compiled while it profiles or attached to a function when it starts: a loop already
+          // running in on-stack-replaced code is missed, and its time goes to its caller. Switching precise coverage
+          // on throws all optimized code away, so the loop is compiled again while the profiler watches.
+          post(session, 'Profiler.startPreciseCoverage', { callCount: false, detailed: false });
+          post(session, 'Profiler.stopPreciseCoverage');
+        }
+      } catch (error) {
+        session.disconnect();
+        throw error;
+      }
+      profiling = session;
+      process.on('exit', stopOnExit);
+      safetyTimer = setTimeout(() => stopProfile(false), maxMs).unref();
+    },
+    stopProfile,
+  };
+}
+
+/** Makes the hook reachable from the monitor thread; once per process. */
+export function installDiagnosticsHook(): void {
+  const holder = globalThis as Record<symbol, unknown>;
+  holder[DIAGNOSTICS_KEY] ??= createHook();
+}

@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import createDebug from 'debug';
+
+const debug = createDebug('aiomonitor:exit');
+
+// Signals whose default action ends the process without running JavaScript, so no 'exit' event.
+const FATAL_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/** A file to remove as the process ends: its inode, so that nobody else's file at that path is touched. */
+interface Entry {
+  inode: number | null;
+  /** Whether an unhandled SIGTERM, SIGINT or SIGHUP removes it too. */
+  onSignals: boolean;
+}
+
+const files = new Map<string, Entry>();
+let watchingExit = false;
+let watchingSignals = false;
+
+function removeAll(): void {
+  for (const [file, { inode }] of files) {
+    try {
+      if (inode === null || fs.lstatSync(file).ino === inode) fs.unlinkSync(file);
+    } catch (error) {
+      debug('unlink %s on exit: %s', file, (error as Error).message);
+    }
+  }
+  files.clear();
+}
+
+// Covers process.exit(), the end of the loop and an uncaught exception: all emit 'exit' before the process ends.
+function onExit(): void {
+  removeAll();
+}
+
+/**
+ * A signal the app does not handle kills the process without an 'exit' event. When this listener is the
+ * only one, it cleans up and raises the signal again with the default action, so the app dies of it as
+ * it would have; when the app listens too, the signal is the app's and this does nothing.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  removeAll();
+  watch();
+  process.kill(process.pid, signal);
+}
+
+/** Listens to exactly what the files need: 'exit' for any, the signals only for those that ask for them. */
+function watch(): void {
+  const exit = files.size > 0;
+  const signals = [...files.values()].some((entry) => entry.onSignals);
+  if (exit !== watchingExit) process[exit ? 'on' : 'off']('exit', onExit);
+  if (signals !== watchingSignals) for (const signal of FATAL_SIGNALS) process[signals ? 'on' : 'off'](signal, onSignal);
+  watchingExit = exit;
+  watchingSignals = signals;
+}
+
+/**
+ * Removes `file`, as it is now (a file put at its path later is left alone), when the process ends by
+ * exit or uncaught exception, and with `onSignals` by a SIGTERM, SIGINT or SIGHUP the app does not handle
+ * (main thread only). The signal listeners are there only while such a file is: a listener makes a signal
+ * wait for a loop stuck in JavaScript. Returns the function that forgets the file again.
+ */
+export function removeFileOnExit(file: string, onSignals: boolean): () => void {
+  let entry: Entry;
+  try {
+    entry = { inode: fs.lstatSync(file).ino, onSignals };
+  } catch {
+    return () => {};
+  }
+  files.set(file, entry);
+  watch();
+  return () => {
+    if (files.get(file) !== entry) return;
+    files.delete(file);
+    watch();
+  };
+}
