@@ -77,7 +77,7 @@ export const where = command({
     const found = await ctx.main.query<{ detail: TaskDetail; labels: string[]; chain: string | null } | null>(`inspect(${id})`);
     if (!found) throw new UsageError(`no task ${id}: it has ended or never existed; run ps to see the current IDs; ended tasks are in ps-terminated`);
     const { detail, labels, chain } = found;
-    const locations = labels.length ? await functionLocations(ctx.main, id) : [];
+    const locations = labels.length ? await ctx.main.budgeted(() => functionLocations(ctx.main, id)) : [];
     if (flags.json) {
       return printJson(ctx, 'where', {
         task: taskJson(detail),
