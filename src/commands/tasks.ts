@@ -25,7 +25,7 @@ const SORTS: Record<string, (a: TaskRow, b: TaskRow) => number> = {
 
 /** A task as JSON documents show it. */
 export function taskJson(row: TaskRow): Record<string, unknown> {
-  return { id: row.id, type: row.type, ref: row.ref, description: row.summary, name: row.name ?? null, ageMs: row.age ?? null };
+  return { id: row.id, type: row.type, ref: row.ref, description: row.summary, name: row.name ?? null, ageMs: row.age ?? null, runningMs: row.running ?? null };
 }
 
 /** `ps`: what keeps the event loop alive. */

@@ -3,8 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
 import { describeClusterWorker } from '../cluster';
 import { describeEndpoint } from '../config';
+import { duration } from '../commands/format';
 import { forgetIdsExcept, idOf, liveTasks, objectById, type LiveTask } from './registry';
-import { describeTimer, listTimers, type TimerInternals } from './timers';
+import { loopStalledMs } from './loop-watch';
+import { describeTimer, listTimers, runningTimer, runningTimerRow, type TimerInternals } from './timers';
 import { linkOf } from './trace';
 
 /** One row of `ps`: something alive in the process, under a stable ID. */
@@ -18,6 +20,8 @@ export interface TaskRow {
   age?: number;
   /** A named task's name, or a request's method and URL. */
   name?: string;
+  /** Set for the timer or immediate whose callback is running now (it blocks the loop, if for long): for how long, in ms. */
+  running?: number;
 }
 
 /** What `where` shows of one task. */
@@ -126,6 +130,14 @@ function findAll(timers: TimerInternals | undefined): Found[] {
       if (!ownObjects.has(item.object)) found.push(item);
     }
   }
+  const running = runningTimer();
+  if (running && !ownObjects.has(running)) {
+    // Off its list while its callback runs, unless the callback re-armed it (refresh()): then it is listed already.
+    const listed = found.find((item) => item.object === running);
+    const row = runningTimerRow(running, timers, loopStalledMs());
+    if (listed) listed.row = row;
+    else found.push({ object: running, row });
+  }
   const proc = process as unknown as { _getActiveHandles(): AnyHandle[]; _getActiveRequests(): AnyHandle[] };
   const handles = proc._getActiveHandles().filter((handle) => handle && typeof handle === 'object' && !ownObjects.has(handle));
   const pipes = childPipes(handles);
@@ -185,6 +197,7 @@ export function inspectTask(timers: TimerInternals | undefined, id: number): { i
   } else if (row.type === 'timeout' || row.type === 'interval' || row.type === 'immediate') {
     const timer = describeTimer(handle);
     facts.push(...timer.facts);
+    if (row.running !== undefined) facts.splice(1, 0, ['state', `running for ${duration(row.running)}: its callback has not returned yet`]);
     functions = timer.functions;
   } else if (row.type === 'server') {
     facts.push(['listening', String(handle.listening)], ['connections', String(handle._connections ?? 0)]);

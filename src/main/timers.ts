@@ -1,3 +1,5 @@
+import { executionAsyncResource } from 'node:async_hooks';
+
 /**
  * Node's private timer lists, reached once through the inspector (see worker/timer-lists.ts):
  * every pending setTimeout/setInterval sits in `lists[duration]`, a circular list linked by `_idleNext`,
@@ -11,7 +13,7 @@ export interface TimerInternals {
 }
 
 type TimerNode = Record<string, any>;
-type Found = { object: object; row: { type: string; ref: boolean; summary: string } };
+type Found = { object: object; row: { type: string; ref: boolean; summary: string; running?: number } };
 
 /** The name a user gave the callback, or how it was made. */
 export function callbackName(fn: unknown): string {
@@ -43,6 +45,35 @@ export function* listTimers(timers: TimerInternals): Generator<Found> {
   }
 }
 
+/**
+ * The timer or immediate whose callback is running now, if any. Node takes a timer off its list while its callback
+ * runs (listOnTimeout, processImmediate), so listTimers cannot see the one that blocks the loop; but it makes it the
+ * current async resource for the callback, and a read of the monitor during a block runs inside that callback.
+ */
+export function runningTimer(): TimerNode | undefined {
+  const resource = executionAsyncResource() as TimerNode | undefined;
+  if (typeof resource?._onTimeout === 'function' || typeof resource?._onImmediate === 'function') return resource;
+  return undefined;
+}
+
+/**
+ * The ps row of the timer or immediate whose callback is running. How long it has run: at most since it was due,
+ * and at most since the loop last turned (`stalledMs`, when known).
+ */
+export function runningTimerRow(node: TimerNode, timers: TimerInternals | undefined, stalledMs: number | null): Found['row'] {
+  const bounds: number[] = stalledMs === null ? [] : [stalledMs];
+  if (timers && typeof node._idleTimeout === 'number' && node._idleTimeout >= 0) bounds.push(timers.now() - (node._idleStart + node._idleTimeout));
+  const running = bounds.length > 0 ? Math.max(0, Math.round(Math.min(...bounds))) : 0;
+  const state = bounds.length > 0 ? `running for ${seconds(running)}` : 'running';
+  // Listed as keeping the process alive, whether unref'd or not: while its callback runs, nothing else happens.
+  if (typeof node._onImmediate === 'function') {
+    return { type: 'immediate', ref: true, summary: `${callbackName(node._onImmediate)}, ${state}`, running };
+  }
+  const repeat = typeof node._repeat === 'number';
+  const summary = repeat ? `${callbackName(node._onTimeout)} every ${node._repeat} ms, ${state}` : `${callbackName(node._onTimeout)} after ${node._idleTimeout} ms, ${state}`;
+  return { type: repeat ? 'interval' : 'timeout', ref: true, summary, running };
+}
+
 /** Facts about one timer and its callback, for `where`. */
 export function describeTimer(node: TimerNode): { facts: [string, string][]; functions: [string, Function][] } {
   const fn = node._onTimeout ?? node._onImmediate;
@@ -51,6 +82,8 @@ export function describeTimer(node: TimerNode): { facts: [string, string][]; fun
   if (typeof node._repeat === 'number') facts.push(['repeats every', `${node._repeat} ms`]);
   const args = node._timerArgs ?? node._argv;
   if (Array.isArray(args) && args.length > 0) facts.push(['arguments', String(args.length)]);
-  facts.push(['keeps the process alive', node.hasRef() ? 'yes' : 'no (unref)']);
+  // Node unrefs an immediate before it runs its callback: whether it kept the process alive is no longer known then.
+  const runningImmediate = node._destroyed === true && typeof node._onImmediate === 'function';
+  if (!runningImmediate) facts.push(['keeps the process alive', node.hasRef() ? 'yes' : 'no (unref)']);
   return { facts, functions: typeof fn === 'function' ? [['callback', fn]] : [] };
 }
