@@ -14,6 +14,8 @@ export const SNAPSHOT_MS = 20;
 const OVERHEAD_MS = 0.25;
 // Past this stall the loop is stuck: a read runs as an interrupt of the stuck code, and waits for no budget.
 const STALLED_MS = 2 * HEARTBEAT_MS;
+// The most a read measured by its wall time is charged: 2 s of debt at READ_SHARE.
+const MAX_WALL_CHARGE_MS = 100;
 // Snapshots and cost estimates are kept per expression; `where ID` makes one per ID.
 const MAX_KEPT = 64;
 
@@ -43,6 +45,7 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
   const snapshots = new Map<string, Snapshot>();
   const inFlight = new Map<string, Promise<string | undefined>>();
   const costs = new Map<string, number>();
+  let severalInTurn: Promise<unknown> = Promise.resolve();
   // Changes with every invalidation: a read that began before a change must not be kept as a snapshot after it.
   let generation = 0;
 
@@ -65,23 +68,23 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
     }
   }
 
-  /** Runs `work`, charging an estimate before it starts (so that reads waiting together do not all start) and its real cost after. */
+  /**
+   * Runs `work`, charging an estimate before it starts (so that reads waiting together do not all start) and its
+   * real cost once it is done: what the main thread measured, or else the wall time, which counts waiting for the
+   * main thread too (capped, since a main thread stuck in native code is not working for the monitor meanwhile).
+   * A read that failed, most often because the main thread did not answer, costs only the estimate.
+   */
   async function charged<T>(key: string, deadlineAt: number, work: () => Promise<{ value: T; costMs: number | null }>): Promise<T> {
     await waitForBudget(deadlineAt);
     const estimate = costs.get(key) ?? OVERHEAD_MS;
     budget = spend(budget, performance.now(), estimate);
     const started = performance.now();
-    let cost: number | null = null;
-    try {
-      const { value, costMs } = await work();
-      cost = costMs;
-      return value;
-    } finally {
-      const real = cost ?? performance.now() - started;
-      keep(costs, key, real);
-      debug('%s cost %s ms of the main thread', key, real.toFixed(3));
-      budget = spend(budget, performance.now(), real - estimate);
-    }
+    const { value, costMs } = await work();
+    const real = costMs ?? Math.min(MAX_WALL_CHARGE_MS, performance.now() - started);
+    keep(costs, key, real);
+    debug('%s cost %s ms of the main thread', key, real.toFixed(3));
+    budget = spend(budget, performance.now(), real - estimate);
+    return value;
   }
 
   async function evaluate(call: string, deadlineAt: number): Promise<string | undefined> {
@@ -122,7 +125,12 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
       // Parsed for each caller: commands sort and reverse what they get.
       return (json === undefined ? undefined : JSON.parse(json)) as T;
     },
-    budgeted: (work, deadlineAt) => charged('(several requests)', deadlineAt, async () => ({ value: await work(), costMs: null })),
+    budgeted<T>(work: () => Promise<T>, deadlineAt: number): Promise<T> {
+      // One at a time: their cost is their wall time, which would count the wait for one another too.
+      const mine = severalInTurn.then(() => charged('(several requests)', deadlineAt, async () => ({ value: await work(), costMs: null })));
+      severalInTurn = mine.catch(() => {});
+      return mine;
+    },
     invalidate() {
       generation++;
       snapshots.clear();
