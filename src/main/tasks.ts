@@ -6,7 +6,7 @@ import { describeEndpoint } from '../config';
 import { duration } from '../commands/format';
 import { forgetIdsExcept, idOf, liveTasks, objectById, type LiveTask } from './registry';
 import { loopStalledMs } from './loop-watch';
-import { describeTimer, listTimers, runningTimer, runningTimerRow, type TimerInternals } from './timers';
+import { describeTimer, isTimer, listTimers, runningTimer, runningTimerRow, timerRow, type TimerInternals } from './timers';
 import { linkOf } from './trace';
 
 /** One row of `ps`: something alive in the process, under a stable ID. */
@@ -118,19 +118,32 @@ function describeRequest(request: AnyHandle): Omit<TaskRow, 'id'> {
   return { type: 'request', ref: true, summary: `${name}${detail}` };
 }
 
-/** Everything alive now, in a stable order: named tasks and HTTP requests, timers, handles, then libuv requests. */
-function findAll(timers: TimerInternals | undefined): Found[] {
+/** Gives the rows that do not know their age the age of their creation link, when they were created while tracing. */
+function withAges(found: Found[], now: number): Found[] {
+  for (const item of found) {
+    if (item.row.age !== undefined) continue;
+    const link = linkOf(item.object);
+    if (link) item.row.age = now - link.created;
+  }
+  return found;
+}
+
+/**
+ * Everything alive now, in a stable order: named tasks and HTTP requests, timers, handles, then libuv requests.
+ * Without `withTimers`, everything but timers and immediates.
+ */
+function findAll(timers: TimerInternals | undefined, withTimers = true): Found[] {
   const found: Found[] = [];
   const now = Date.now();
   for (const live of liveTasks()) {
     found.push({ object: live.object, live, row: { type: live.type, ref: true, summary: live.describe(), age: now - live.started, name: live.name } });
   }
-  if (timers) {
+  if (timers && withTimers) {
     for (const item of listTimers(timers)) {
       if (!ownObjects.has(item.object)) found.push(item);
     }
   }
-  const running = runningTimer();
+  const running = withTimers ? runningTimer() : undefined;
   if (running && !ownObjects.has(running)) {
     // Off its list while its callback runs, unless the callback re-armed it (refresh()): then it is listed already.
     const listed = found.find((item) => item.object === running);
@@ -148,12 +161,7 @@ function findAll(timers: TimerInternals | undefined): Found[] {
   for (const request of proc._getActiveRequests()) {
     if (request && typeof request === 'object') found.push({ object: request, row: describeRequest(request) });
   }
-  for (const item of found) {
-    if (item.row.age !== undefined) continue;
-    const link = linkOf(item.object);
-    if (link) item.row.age = now - link.created;
-  }
-  return found;
+  return withAges(found, now);
 }
 
 /** Lists live tasks with their IDs and forgets the IDs of tasks that ended. */
@@ -173,8 +181,13 @@ export function listTasks(timers: TimerInternals | undefined, includeUnref: bool
 /** The live object behind an ID, or undefined when it ended or never existed. */
 export function findTask(timers: TimerInternals | undefined, id: number): Found | undefined {
   const object = objectById(id);
-  if (!object) return undefined;
-  return findAll(timers).find((item) => item.object === object);
+  if (!object || ownObjects.has(object)) return undefined;
+  // A process may hold tens of thousands of timers: one is looked at alone rather than found among all.
+  if (isTimer(object)) {
+    const row = timerRow(object, timers, loopStalledMs());
+    return row && withAges([{ object, row }], Date.now())[0];
+  }
+  return findAll(timers, false).find((item) => item.object === object);
 }
 
 function listenersOf(object: object, events: string[]): [string, Function][] {

@@ -25,24 +25,48 @@ function seconds(ms: number): string {
   return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+function timeoutRow(node: TimerNode, now: number): Found['row'] {
+  const repeat = typeof node._repeat === 'number';
+  const due = node._idleStart + node._idleTimeout - now;
+  const summary = repeat
+    ? `${callbackName(node._onTimeout)} every ${node._repeat} ms, next in ${seconds(due)}`
+    : `${callbackName(node._onTimeout)} after ${node._idleTimeout} ms, due in ${seconds(due)}`;
+  return { type: repeat ? 'interval' : 'timeout', ref: node.hasRef(), summary };
+}
+
+function immediateRow(node: TimerNode): Found['row'] {
+  return { type: 'immediate', ref: node.hasRef(), summary: callbackName(node._onImmediate) };
+}
+
 /** Every pending timer and immediate, as ps rows without IDs. */
 export function* listTimers(timers: TimerInternals): Generator<Found> {
   const now = timers.now();
   for (const key of Object.keys(timers.lists)) {
     const list = timers.lists[key];
-    for (let node = list._idleNext; node && node !== list; node = node._idleNext) {
-      const repeat = typeof node._repeat === 'number';
-      const due = node._idleStart + node._idleTimeout - now;
-      const summary = repeat
-        ? `${callbackName(node._onTimeout)} every ${node._repeat} ms, next in ${seconds(due)}`
-        : `${callbackName(node._onTimeout)} after ${node._idleTimeout} ms, due in ${seconds(due)}`;
-      yield { object: node, row: { type: repeat ? 'interval' : 'timeout', ref: node.hasRef(), summary } };
-    }
+    for (let node = list._idleNext; node && node !== list; node = node._idleNext) yield { object: node, row: timeoutRow(node, now) };
   }
   for (let node = timers.immediates.head; node; node = node._idleNext) {
     if (node._destroyed || typeof node._onImmediate !== 'function') continue;
-    yield { object: node, row: { type: 'immediate', ref: node.hasRef(), summary: callbackName(node._onImmediate) } };
+    yield { object: node, row: immediateRow(node) };
   }
+}
+
+/** Whether an object is one of Node's Timeout or Immediate objects. */
+export function isTimer(object: object): boolean {
+  const node = object as TimerNode;
+  return typeof node.hasRef === 'function' && ('_onTimeout' in node || '_onImmediate' in node);
+}
+
+/**
+ * The ps row of one timer or immediate while it is pending or its callback runs, else undefined: what listTimers and
+ * the running timer say of it, without walking every list.
+ */
+export function timerRow(node: TimerNode, timers: TimerInternals | undefined, stalledMs: number | null): Found['row'] | undefined {
+  if (node === runningTimer()) return runningTimerRow(node, timers, stalledMs);
+  if (typeof node._onImmediate === 'function') return node._destroyed ? undefined : immediateRow(node);
+  // Node's lists link a pending timer to its neighbours, and unlink it when it fires or is cleared.
+  if (!timers || node._destroyed || !node._idleNext || typeof node._onTimeout !== 'function') return undefined;
+  return timeoutRow(node, timers.now());
 }
 
 /**
