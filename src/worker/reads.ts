@@ -82,7 +82,7 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
     const { value, costMs } = await work();
     const real = costMs ?? Math.min(MAX_WALL_CHARGE_MS, performance.now() - started);
     keep(costs, key, real);
-    debug('%s cost %s ms of the main thread', key, real.toFixed(3));
+    debug('%s cost %d ms of the main thread', key, real);
     budget = spend(budget, performance.now(), real - estimate);
     return value;
   }
