@@ -27,8 +27,9 @@ export async function measurePsLoad(settings, log) {
       times.push(ms);
       listed = /^(\d+) tasks.*$/m.exec(text)?.[0] ?? `unexpected answer: ${JSON.stringify(text.slice(0, 200))}`;
       log(`ps ${i + 1}/${settings.samples}: ${fixed(ms)} ms, ${(text.length / 1024).toFixed(0)} KiB, ${listed}`);
-      // A pause between samples, as between a person's commands, so one answer's garbage is not the next one's cost.
-      await sleep(200);
+      // A pause between samples, as between a person's commands, so one answer's garbage is not the next one's cost;
+      // long enough for the reads' budget of the main thread's time (5%) to pay for a listing of this size.
+      await sleep(1500);
     }
     const summary = summarize(times);
     return {

@@ -275,9 +275,11 @@ test('names from the app cannot forge lines or drive the terminal: control chara
     setTimeout(f, 600000);
     console.log('ready');
   `);
-  const listing = await client.command('ps');
+  // The escaped name holds the text of the prompt: only a prompt at the start of a line ends an answer.
+  const prompt = '\r\nmonitor >>> ';
+  const listing = await client.command('ps', prompt);
   assert.match(listing, /timeout +evil\\x1b\[2J\\x0d\\x0amonitor >>> fake after 600000 ms/);
   assert.doesNotMatch(listing, /\x1b/);
-  const where = await client.command(`where ${idOf(listing, /evil/)}`);
+  const where = await client.command(`where ${idOf(listing, /evil/)}`, prompt);
   assert.match(where, /callback: evil\\x1b\[2J\\x0d\\x0amonitor >>> fake\r\n/);
 });

@@ -506,6 +506,7 @@ function fakeContext(rng: Rng, out: string[], effects: Effects): CommandContext 
       const canned = cannedQuery(rng, call);
       return canned === undefined ? fail() : answer(() => canned as T);
     },
+    budgeted: (work) => work(),
     call: <T>(): Promise<T> => {
       effects.calls++;
       return answer(() => rng.pick(['✓ cleared interval 1 (pollQueue every 5000 ms)', '✗ request 17 cannot be cancelled: Node offers no way to abort a pending GetAddrInfoReqWrap']) as T);

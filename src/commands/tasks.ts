@@ -25,7 +25,7 @@ const SORTS: Record<string, (a: TaskRow, b: TaskRow) => number> = {
 
 /** A task as JSON documents show it. */
 export function taskJson(row: TaskRow): Record<string, unknown> {
-  return { id: row.id, type: row.type, ref: row.ref, description: row.summary, name: row.name ?? null, ageMs: row.age ?? null };
+  return { id: row.id, type: row.type, ref: row.ref, description: row.summary, name: row.name ?? null, ageMs: row.age ?? null, runningMs: row.running ?? null };
 }
 
 /** `ps`: what keeps the event loop alive. */
@@ -77,7 +77,7 @@ export const where = command({
     const found = await ctx.main.query<{ detail: TaskDetail; labels: string[]; chain: string | null } | null>(`inspect(${id})`);
     if (!found) throw new UsageError(`no task ${id}: it has ended or never existed; run ps to see the current IDs; ended tasks are in ps-terminated`);
     const { detail, labels, chain } = found;
-    const locations = labels.length ? await functionLocations(ctx.main, id) : [];
+    const locations = labels.length ? await ctx.main.budgeted(() => functionLocations(ctx.main, id)) : [];
     if (flags.json) {
       return printJson(ctx, 'where', {
         task: taskJson(detail),

@@ -135,6 +135,12 @@ export class IncomingRequest extends HttpTask {
     if (this.socket.destroyed) return `✗ ${this.describe()} has already ended; run ps to see what is still running`;
     this.cancelledBy = by;
     this.socket.destroy();
+    // Its connection closes on a later turn of the loop, which a busy app may take long to reach: it has ended for ps
+    // and the history now, however its socket then goes.
+    const { open } = this.connection;
+    const at = open.indexOf(this.response);
+    if (at >= 0) open.splice(at, 1);
+    this.finish('cancelled', { cancelledBy: by, detail: 'its connection was destroyed from the monitor' });
     return `✓ destroyed the connection of ${this.describe()}: the client sees it end without a response`;
   }
 
@@ -198,6 +204,8 @@ export class OutgoingRequest extends HttpTask {
     if (request.listenerCount('error') === 0) return `✗ ${this.name} has no 'error' listener: destroying it would crash the app; cancel what waits for it instead`;
     this.cancelledBy = by;
     request.destroy(cancelError(this.name));
+    // It closes on a later turn of the loop: it has ended for ps and the history now, however it then goes.
+    this.finish('cancelled', { cancelledBy: by, detail: 'destroyed from the monitor' });
     return `✓ destroyed ${this.name}: the app's request fails with "cancelled from the monitor"`;
   }
 
@@ -244,10 +252,13 @@ export class FetchRequest extends HttpTask {
     const error = cancelError(`fetch ${this.name}`);
     if (typeof request.abort === 'function') {
       request.abort(error);
+      // undici reports the failure on a later turn of the loop: it has ended for ps and the history now.
+      this.finish('cancelled', { cancelledBy: by, detail: 'aborted from the monitor' });
       return `✓ aborted fetch ${this.name}: the app's fetch() rejects`;
     }
     // undici aborts a request with this error the moment it connects; until then there is nothing to abort.
     request.error = error;
+    this.finish('cancelled', { cancelledBy: by, detail: 'aborted from the monitor while it was connecting' });
     return `✓ fetch ${this.name} is still connecting; it is aborted as soon as it connects, and the app's fetch() rejects then`;
   }
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { HOOK_SYMBOL } from '../protocol/threads';
 import type { CustomCommandSpec } from './command-definition';
 import { commandSpecs } from './custom-commands';
@@ -14,6 +15,11 @@ import { linkOf, tracingStatus } from './trace';
  * which is why they do not go through a MessagePort like the mutations do.
  */
 export interface InspectHook {
+  /**
+   * Runs one read of the monitor thread and serializes its value as JSON, and says how long both took on this
+   * thread, in ms: what the read cost the app, which the monitor thread counts against its budget.
+   */
+  answer(read: () => unknown): [json: string | undefined, ms: number];
   /** Takes the private timer lists the monitor thread found through the inspector. */
   adoptTimers(lists: TimerInternals['lists'], immediates: TimerInternals['immediates'], binding: { getLibuvNow(): number }): void;
   /** Rows of `ps`; unref'd timers only when `all`. */
@@ -60,6 +66,10 @@ export interface MemReport {
 /** The global key of the hook; a symbol so that the app never sees it among its globals. */
 export const HOOK_KEY = Symbol.for(HOOK_SYMBOL);
 
+// Taken now: an app may replace the globals of the same names.
+const clock = performance.now.bind(performance);
+const stringify = JSON.stringify;
+
 /** Installs the hook once per process and returns it, so several monitors and copies of the package share IDs. */
 export function installInspectHook(): InspectHook {
   const holder = globalThis as unknown as Record<symbol, InspectHook | undefined>;
@@ -68,6 +78,11 @@ export function installInspectHook(): InspectHook {
   let timers: TimerInternals | undefined;
   trackWorkers();
   const hook: InspectHook = {
+    answer(read) {
+      const started = clock();
+      const json = stringify(read()) as string | undefined;
+      return [json, clock() - started];
+    },
     adoptTimers(lists, immediates, binding) {
       timers = { lists, immediates, now: () => binding.getLibuvNow() };
     },

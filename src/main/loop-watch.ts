@@ -143,3 +143,8 @@ export function loopReport(): LoopReport | null {
 export function gcReport(): GcReport | null {
   return watch?.gc() ?? null;
 }
+
+/** How long ago the event loop last turned (the heartbeat's last beat), in ms, or null when no monitor runs. */
+export function loopStalledMs(): number | null {
+  return watch ? Math.max(0, sharedNow() - new Float64Array(watch.buffer)[0]) : null;
+}

@@ -3,8 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
 import { describeClusterWorker } from '../cluster';
 import { describeEndpoint } from '../config';
+import { duration } from '../commands/format';
 import { forgetIdsExcept, idOf, liveTasks, objectById, type LiveTask } from './registry';
-import { describeTimer, listTimers, type TimerInternals } from './timers';
+import { loopStalledMs } from './loop-watch';
+import { describeTimer, isTimer, listTimers, runningTimer, runningTimerRow, timerRow, type TimerInternals } from './timers';
 import { linkOf } from './trace';
 
 /** One row of `ps`: something alive in the process, under a stable ID. */
@@ -18,6 +20,8 @@ export interface TaskRow {
   age?: number;
   /** A named task's name, or a request's method and URL. */
   name?: string;
+  /** Set for the timer or immediate whose callback is running now (it blocks the loop, if for long): for how long, in ms. */
+  running?: number;
 }
 
 /** What `where` shows of one task. */
@@ -114,17 +118,38 @@ function describeRequest(request: AnyHandle): Omit<TaskRow, 'id'> {
   return { type: 'request', ref: true, summary: `${name}${detail}` };
 }
 
-/** Everything alive now, in a stable order: named tasks and HTTP requests, timers, handles, then libuv requests. */
-function findAll(timers: TimerInternals | undefined): Found[] {
+/** Gives the rows that do not know their age the age of their creation link, when they were created while tracing. */
+function withAges(found: Found[], now: number): Found[] {
+  for (const item of found) {
+    if (item.row.age !== undefined) continue;
+    const link = linkOf(item.object);
+    if (link) item.row.age = now - link.created;
+  }
+  return found;
+}
+
+/**
+ * Everything alive now, in a stable order: named tasks and HTTP requests, timers, handles, then libuv requests.
+ * Without `withTimers`, everything but timers and immediates.
+ */
+function findAll(timers: TimerInternals | undefined, withTimers = true): Found[] {
   const found: Found[] = [];
   const now = Date.now();
   for (const live of liveTasks()) {
     found.push({ object: live.object, live, row: { type: live.type, ref: true, summary: live.describe(), age: now - live.started, name: live.name } });
   }
-  if (timers) {
+  if (timers && withTimers) {
     for (const item of listTimers(timers)) {
       if (!ownObjects.has(item.object)) found.push(item);
     }
+  }
+  const running = withTimers ? runningTimer() : undefined;
+  if (running && !ownObjects.has(running)) {
+    // Off its list while its callback runs, unless the callback re-armed it (refresh()): then it is listed already.
+    const listed = found.find((item) => item.object === running);
+    const row = runningTimerRow(running, timers, loopStalledMs());
+    if (listed) listed.row = row;
+    else found.push({ object: running, row });
   }
   const proc = process as unknown as { _getActiveHandles(): AnyHandle[]; _getActiveRequests(): AnyHandle[] };
   const handles = proc._getActiveHandles().filter((handle) => handle && typeof handle === 'object' && !ownObjects.has(handle));
@@ -136,12 +161,7 @@ function findAll(timers: TimerInternals | undefined): Found[] {
   for (const request of proc._getActiveRequests()) {
     if (request && typeof request === 'object') found.push({ object: request, row: describeRequest(request) });
   }
-  for (const item of found) {
-    if (item.row.age !== undefined) continue;
-    const link = linkOf(item.object);
-    if (link) item.row.age = now - link.created;
-  }
-  return found;
+  return withAges(found, now);
 }
 
 /** Lists live tasks with their IDs and forgets the IDs of tasks that ended. */
@@ -161,8 +181,13 @@ export function listTasks(timers: TimerInternals | undefined, includeUnref: bool
 /** The live object behind an ID, or undefined when it ended or never existed. */
 export function findTask(timers: TimerInternals | undefined, id: number): Found | undefined {
   const object = objectById(id);
-  if (!object) return undefined;
-  return findAll(timers).find((item) => item.object === object);
+  if (!object || ownObjects.has(object)) return undefined;
+  // A process may hold tens of thousands of timers: one is looked at alone rather than found among all.
+  if (isTimer(object)) {
+    const row = timerRow(object, timers, loopStalledMs());
+    return row && withAges([{ object, row }], Date.now())[0];
+  }
+  return findAll(timers, false).find((item) => item.object === object);
 }
 
 function listenersOf(object: object, events: string[]): [string, Function][] {
@@ -185,6 +210,7 @@ export function inspectTask(timers: TimerInternals | undefined, id: number): { i
   } else if (row.type === 'timeout' || row.type === 'interval' || row.type === 'immediate') {
     const timer = describeTimer(handle);
     facts.push(...timer.facts);
+    if (row.running !== undefined) facts.splice(1, 0, ['state', `running for ${duration(row.running)}: its callback has not returned yet`]);
     functions = timer.functions;
   } else if (row.type === 'server') {
     facts.push(['listening', String(handle.listening)], ['connections', String(handle._connections ?? 0)]);

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
-import { HOOK_EXPRESSION, sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../protocol/threads';
+import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../protocol/threads';
 import { MAIN_DEADLINE_MS, MainThreadBusyError, type MainInspector } from './inspector';
+import { createReads } from './reads';
 import { adoptTimerLists } from './timer-lists';
 
 const REFUSAL_GRACE_MS = 1000;
@@ -20,8 +21,14 @@ export class CallAbortedError extends Error {
 
 /** Everything the monitor thread can ask of the app's main thread. */
 export interface MainThread {
-  /** Evaluates a read-only expression on the hook (`hook.list(false)`) and returns its value; runs even while the loop is stuck in JavaScript. */
+  /**
+   * Evaluates a read-only expression on the hook (`hook.list(false)`) and returns its value; runs even while the loop
+   * is stuck in JavaScript. Reads share a budget of the main thread's time (see read-budget.ts), and the same read
+   * asked again within a few ms is answered from the last answer.
+   */
   query<T>(call: string): Promise<T>;
+  /** Runs a read made of several inspector requests (such as the source locations of `where`) within the same budget. */
+  budgeted<T>(work: () => Promise<T>): Promise<T>;
   /** Runs a mutation between the app's callbacks and returns its result; withdrawn if the main thread cannot start it in time. */
   call<T>(op: MainOperation, ...args: unknown[]): Promise<T>;
   /** Like call; when `signal` aborts, it rejects at once and the main thread aborts the signal the call runs with. */
@@ -52,9 +59,12 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
   });
 
   const stalledMs = (): number => Math.max(0, Math.round(sharedNow() - beat[0]));
+  const reads = createReads(inspector, stalledMs);
 
   function send<T>(op: MainOperation, args: unknown[], signal?: AbortSignal): Promise<T> {
     const id = nextCall++;
+    // A change makes every snapshot of the main thread's state old, once it is made and already while it is on its way.
+    reads.invalidate();
     return new Promise<T>((resolve, reject) => {
       // The main thread refuses the call once the deadline has passed; the grace lets its refusal arrive,
       // so that "nothing was changed" is what really happened.
@@ -65,12 +75,14 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
       }, MAIN_DEADLINE_MS + REFUSAL_GRACE_MS);
       const busy = (): Error => new MainThreadBusyError(`the main thread has been busy for ${stalledMs()} ms, so ${op === 'command' ? String(args[0]) : op} was withdrawn and nothing was changed`);
       const onAbort = (): void => {
+        reads.invalidate();
         clearTimeout(timer);
         pending.delete(id);
         port.postMessage({ type: 'abort', id } satisfies FromWorker);
         reject(new CallAbortedError(`${op} was interrupted`));
       };
       const settle = (): void => {
+        reads.invalidate();
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
@@ -91,15 +103,15 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
     stalledMs,
     lastBeat: () => beat[0],
     query<T>(call: string): Promise<T> {
-      // One deadline for the whole query, however many requests it takes.
+      // One deadline for the whole query, however many requests it takes, waiting for the budget included.
+      const deadlineAt = Date.now() + MAIN_DEADLINE_MS;
       return withDeadline(async () => {
         timersAdopted ??= adoptTimerLists(inspector).catch(() => (timersAdopted = undefined, false));
         await timersAdopted;
-        const answer = await inspector.post('Runtime.evaluate', { expression: `${HOOK_EXPRESSION}.${call}`, returnByValue: true, silent: true });
-        if (answer.exceptionDetails) throw new Error(answer.exceptionDetails.exception?.description ?? answer.exceptionDetails.text);
-        return answer.result.value as T;
+        return reads.query<T>(call, deadlineAt);
       }, () => `the main thread has not answered for ${MAIN_DEADLINE_MS} ms (its event loop last turned ${stalledMs()} ms ago)`);
     },
+    budgeted: <T>(work: () => Promise<T>) => reads.budgeted(work, Date.now() + MAIN_DEADLINE_MS),
     call: <T>(op: MainOperation, ...args: unknown[]) => send<T>(op, args),
     callUntil: <T>(signal: AbortSignal, op: MainOperation, ...args: unknown[]) => send<T>(op, args, signal),
   };
