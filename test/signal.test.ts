@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { attach } from './helpers';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { attach, connect, startApp } from './helpers';
 
 const QUIET_APP = 'setInterval(function keepAlive() {}, 1000); console.log("ready");';
 
@@ -36,6 +39,20 @@ describe('signal says what a signal will do before it does it', () => {
     client.send('signal kill -f\r\n');
     assert.deepEqual(await app.waitForExit(), { code: null, signal: 'SIGKILL' });
   });
+});
+
+test('on a socket file, whose cleanup listens to SIGTERM, a SIGTERM the app does not handle is still refused without --force', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-signal-'));
+  const socket = path.join(dir, 'monitor.sock');
+  const app = await startApp(QUIET_APP, { env: { MONITOR_PATH: socket } });
+  t.after(() => app.kill());
+  await app.waitForOutput('ready');
+  const client = await connect(socket);
+  t.after(() => client.socket.destroy());
+  assert.match(await client.command('signal term'), /^✗ not sending SIGTERM: the app has no handler for it/);
+  client.send('signal term --force\r\n');
+  assert.deepEqual(await app.waitForExit(), { code: null, signal: 'SIGTERM' });
+  assert.deepEqual(fs.readdirSync(dir), [], 'the socket file is removed');
 });
 
 test('escape and DEL bytes a client types come back escaped in error lines', async (t) => {

@@ -39,7 +39,7 @@ function onExit(): void {
  * it would have; when the app listens too, the signal is the app's and this does nothing.
  */
 function onSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return;
+  if (appSignalListeners(signal) > 0) return;
   removeAll();
   watch();
   process.kill(process.pid, signal);
@@ -53,6 +53,11 @@ function watch(): void {
   if (signals !== watchingSignals) for (const signal of FATAL_SIGNALS) process[signals ? 'on' : 'off'](signal, onSignal);
   watchingExit = exit;
   watchingSignals = signals;
+}
+
+/** How many listeners the app itself has for `signal`: the cleanup's own listener is not the app's. */
+export function appSignalListeners(signal: string): number {
+  return process.listeners(signal as NodeJS.Signals).filter((listener) => listener !== onSignal).length;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { appSignalListeners } from './exit-cleanup';
 import { HOOK_SYMBOL } from '../protocol/threads';
 import type { CustomCommandSpec } from './command-definition';
 import { commandSpecs } from './custom-commands';
@@ -110,7 +111,7 @@ export function installInspectHook(): InspectHook {
     }),
     commands: commandSpecs,
     tracing: tracingStatus,
-    signalListeners: (name) => process.listenerCount(name),
+    signalListeners: appSignalListeners,
   };
   Object.defineProperty(globalThis, HOOK_KEY, { value: hook, enumerable: false, configurable: true });
   return hook;
