@@ -140,16 +140,31 @@ export class Monitor implements AsyncDisposable {
     ownObjects.add(worker);
     this.#link = link;
     worker.unref();
-    worker.on('error', (error) => debug('monitor thread failed: %O', error));
+    let failure: Error | undefined;
+    worker.on('error', (error) => {
+      failure = error;
+      debug('monitor thread failed: %O', error);
+    });
     const started = new Promise<Endpoint>((resolve, reject) => {
       serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message.endpoint) : reject(new Error(message.message))));
-      worker.once('exit', () => reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why')));
+      worker.once('exit', (code) => {
+        reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why'));
+        // Once running, the thread stops only when close() asks it to: anything else (its heap limit, a bug) is said, once.
+        if (this.#address && !this.#tearingDown) this.#lost(failure, code);
+      });
     });
     link.unref();
     ownObjects.add(link);
     const listening = await started;
     debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
     return toAddress(listening, consoleEndpoint);
+  }
+
+  // The app keeps running; so does the console, which lives on the app's thread and does not need the monitor thread.
+  #lost(failure: Error | undefined, code: number): void {
+    const reason = failure ? (failure.message.split('\n')[0] || failure.name) : `it exited with code ${code}`;
+    process.stderr.write(`aiomonitor: the monitor thread stopped (${reason}); the app runs on without the command prompt (the console still answers); restart the app to get it back\n`);
+    this.#worker = undefined;
   }
 
   // Once only: a failed start tears down at once, and a later close() must not wait for a thread long gone.
