@@ -135,9 +135,9 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
     }
     void pump();
   };
-  // Read on while a command runs, so that Ctrl-C reaches it, but only up to a bounded queue of typed-ahead lines.
+  // Read on while a command runs, so that Ctrl-C reaches it, but queue only a bounded number of typed-ahead lines.
   const canTake = (): boolean => (upstream ? !upstream.writableNeedDrain : queue.length < MAX_TYPED_AHEAD_LINES && queuedChars < MAX_TYPED_AHEAD_CHARS);
-  const intake = paceInput(socket, canTake, take, first);
+  const intake = paceInput(socket, canTake, take, first, true);
   if (socket.readableEnded) inputEnded = true; // the client sent all it had with its token
 
   void banner(env.main).then((text) => {
