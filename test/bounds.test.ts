@@ -13,6 +13,8 @@ const IDLE_APP = 'setInterval(function pollQueue() {}, 1000); console.log("ready
 const MiB = 1024 * 1024;
 const FLOOD_BYTES = 50 * MiB;
 const RSS_GROWTH_LIMIT = 64 * MiB;
+// Long enough for an unbounded monitor to grow past RSS_GROWTH_LIMIT (it did in 4 to 5 s here).
+const FLOOD_MS = 6000;
 
 async function launch(t: TestContext, env: NodeJS.ProcessEnv, nodeArgs = ['-r', REGISTER], source = IDLE_APP): Promise<App> {
   const app = await startApp(source, { env: { DEBUG: '', ...env }, nodeArgs });
@@ -37,8 +39,9 @@ async function nonReader(t: TestContext, port: number): Promise<net.Socket> {
 }
 
 /**
- * Sends `FLOOD_BYTES` of `line`s on a connection that never reads, until the server stops taking them (nothing more
- * leaves the client for a second) or all of it went; returns the app's peak RSS growth and how much went.
+ * Sends `FLOOD_BYTES` of `line`s on a connection that never reads, and watches the app's memory for FLOOD_MS (a
+ * measurement window, not a wait: without bounds the app grows all along it); returns the peak RSS growth and
+ * how much of the flood left the client.
  */
 async function flood(t: TestContext, app: App, port: number, line: string): Promise<{ growth: number; sent: number }> {
   const before = rss(app.child.pid!);
@@ -50,16 +53,11 @@ async function flood(t: TestContext, app: App, port: number, line: string): Prom
     queued += block.length;
   }
   let peak = before;
-  let sent = 0;
-  let still = 0;
-  await waitFor(() => {
+  for (const end = Date.now() + FLOOD_MS; Date.now() < end;) {
     peak = Math.max(peak, rss(app.child.pid!));
-    const now = queued - socket.writableLength;
-    still = now === sent ? still + 1 : 0;
-    sent = now;
-    return sent >= FLOOD_BYTES || still >= 50; // waitFor polls every 20 ms
-  }, () => `the flood to stop or end (${sent} bytes sent)`);
-  return { growth: peak - before, sent };
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { growth: peak - before, sent: queued - socket.writableLength };
 }
 
 describe('a client that floods and never reads', { timeout: WAIT_MS * 3 }, () => {
@@ -113,7 +111,8 @@ describe('a client that floods and never reads', { timeout: WAIT_MS * 3 }, () =>
 
 describe('MONITOR_IDLE_TIMEOUT', { timeout: WAIT_MS * 2 }, () => {
   test('counts only what the client types: 16 silent loop --watch sessions are closed, and the door opens again', async (t) => {
-    const app = await launch(t, { MONITOR_IDLE_TIMEOUT: '1' });
+    // Longer than the redraw's second: output that counted as activity would keep them open for good.
+    const app = await launch(t, { MONITOR_IDLE_TIMEOUT: '2' });
     const watchers = await Promise.all(Array.from({ length: 16 }, async () => {
       const client = await connect(app.port);
       client.send('loop --watch\r\n');
@@ -121,7 +120,7 @@ describe('MONITOR_IDLE_TIMEOUT', { timeout: WAIT_MS * 2 }, () => {
       return client;
     }));
     await Promise.all(watchers.map((client) => client.closed));
-    for (const client of watchers) assert.match(client.received(), /✗ closing this session after 1 s without input \(MONITOR_IDLE_TIMEOUT\)\r\n$/);
+    for (const client of watchers) assert.match(client.received(), /✗ closing this session after 2 s without input \(MONITOR_IDLE_TIMEOUT\)\r\n$/);
     const next = await connect(app.port);
     assert.match(await next.command('help'), /Commands:/);
     next.socket.destroy();
