@@ -47,6 +47,11 @@ const CLOSE_GRACE_MS = 2000;
 // The monitor thread's garbage is small and short-lived; left to itself V8 grows its young generation to
 // tens of MiB under a churn of sessions (seen: +45 MiB RSS over 3,000 sessions, +28 MiB with this cap).
 const YOUNG_GENERATION_MB = 4;
+// A runaway in the monitor thread (a bug) stops there, with one line on stderr, instead of eating the app's memory.
+// Room for 16 sessions at their 4 MiB output limit and a long CPU profile; a 497 MB heap snapshot streamed
+// through a 64 MB cap. Idle RSS does not change (V8 reserves the space as it needs it). --max-old-space-size,
+// when the app sets it, overrides this.
+const OLD_GENERATION_MB = 128;
 
 /**
  * A live monitor of this process: a command server in its own thread, answering while the app's
@@ -135,7 +140,7 @@ export class Monitor implements AsyncDisposable {
     const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
     const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, watchdog, heartbeat, link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
-    const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;
     ownObjects.add(worker);
     this.#link = link;
