@@ -109,6 +109,21 @@ describe('a client that floods and never reads', { timeout: WAIT_MS * 3 }, () =>
   });
 });
 
+describe('loop --watch', { timeout: WAIT_MS * 2 }, () => {
+  test('redrawn again and again, loop does not pile up memory in the app', async (t) => {
+    const app = await launch(t, {});
+    const client = await connect(app.port);
+    const before = rss(app.child.pid!);
+    // What a viewer who keeps loop --watch open for 25 minutes asks for: 1,500 reports, typed at once and each read.
+    const from = client.received().length;
+    client.send('loop\r\n'.repeat(1500));
+    await waitFor(() => client.received().slice(from).split('monitor >>> ').length > 1500, () => '1,500 loop reports');
+    const growth = rss(app.child.pid!) - before;
+    assert.ok(growth < 24 * MiB, `the app grew by ${(growth / MiB).toFixed(1)} MiB over 1,500 loop reports`);
+    client.socket.destroy();
+  });
+});
+
 describe('MONITOR_IDLE_TIMEOUT', { timeout: WAIT_MS * 2 }, () => {
   test('counts only what the client types: 16 silent loop --watch sessions are closed, and the door opens again', async (t) => {
     // Longer than the redraw's second: output that counted as activity would keep them open for good.
