@@ -49,6 +49,11 @@ const CLOSE_GRACE_MS = 2000;
 // The monitor thread's garbage is small and short-lived; left to itself V8 grows its young generation to
 // tens of MiB under a churn of sessions (seen: +45 MiB RSS over 3,000 sessions, +28 MiB with this cap).
 const YOUNG_GENERATION_MB = 4;
+// A runaway in the monitor thread (a bug) stops there, with one line on stderr, instead of eating the app's memory.
+// Room for 16 sessions at their 4 MiB output limit and a long CPU profile; a 497 MB heap snapshot streamed
+// through a 64 MB cap. Idle RSS does not change (V8 reserves the space as it needs it). --max-old-space-size,
+// when the app sets it, overrides this.
+const OLD_GENERATION_MB = 128;
 
 /**
  * A live monitor of this process: a command server in its own thread, answering while the app's
@@ -139,15 +144,23 @@ export class Monitor implements AsyncDisposable {
     const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
     const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, watchdog, heartbeat, link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
-    const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;
     ownObjects.add(worker);
     this.#link = link;
     worker.unref();
-    worker.on('error', (error) => debug('monitor thread failed: %O', error));
+    let failure: Error | undefined;
+    worker.on('error', (error) => {
+      failure = error;
+      debug('monitor thread failed: %O', error);
+    });
     const started = new Promise<Endpoint>((resolve, reject) => {
       serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message.endpoint) : reject(new Error(message.message))));
-      worker.once('exit', () => reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why')));
+      worker.once('exit', (code) => {
+        reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why'));
+        // Once running, the thread stops only when close() asks it to: anything else (its heap limit, a bug) is said, once.
+        if (this.#address && !this.#tearingDown) this.#lost(failure, code);
+      });
     });
     link.unref();
     ownObjects.add(link);
@@ -158,6 +171,13 @@ export class Monitor implements AsyncDisposable {
     }
     debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
     return toAddress(listening, consoleEndpoint);
+  }
+
+  // The app keeps running; so does the console, which lives on the app's thread and does not need the monitor thread.
+  #lost(failure: Error | undefined, code: number): void {
+    const reason = failure ? (failure.message.split('\n')[0] || failure.name) : `it exited with code ${code}`;
+    process.stderr.write(`aiomonitor: the monitor thread stopped (${reason}); the app runs on without the command prompt (the console still answers); restart the app to get it back\n`);
+    this.#worker = undefined;
   }
 
   // Once only: a failed start tears down at once, and a later close() must not wait for a thread long gone.

@@ -4,7 +4,8 @@ import { Readable, Writable } from 'node:stream';
 import createDebug from 'debug';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
 import type { Endpoint } from '../config';
-import { admit, type AdmissionRules } from '../protocol/admission';
+import { openDoor, type AdmissionRules } from '../protocol/admission';
+import { MAX_UNSENT_OUTPUT, paceInput, type Intake } from '../protocol/intake';
 import { listen } from '../protocol/listen';
 import { createLineSplitter } from '../protocol/lines';
 
@@ -31,12 +32,12 @@ const EXIT_GRACE_MS = 10_000;
 /** Starts the REPL server; rejects with a one-line Error if it cannot listen. */
 export async function listenConsole(options: ConsoleOptions): Promise<ConsoleServer> {
   const sessions = new Set<() => void>();
-  const admitted = new Set<net.Socket>();
+  const door = openDoor(options.rules);
   // Half-open, so `printf '1+1\n' | nc -N` still gets its answers after the client stops sending.
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     // Not even a client sitting at the token prompt may keep the app alive.
     socket.unref();
-    admit(socket, admitted, options.rules, (first) => {
+    door.admit(socket, (first) => {
       try {
         sessions.add(startSession(socket, options, sessions, first));
       } catch (err) {
@@ -55,7 +56,7 @@ export async function listenConsole(options: ConsoleOptions): Promise<ConsoleSer
     close: () => closing ??= new Promise<void>((done) => {
       server.close(() => done());
       for (const end of [...sessions]) end();
-      for (const socket of admitted) socket.destroy();
+      door.destroyAll();
     }),
   };
 }
@@ -67,8 +68,10 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   const repl = require('node:repl') as typeof import('node:repl');
   const decode = createTelnetDecoder();
   let split = createLineSplitter();
+  let intake: Intake | undefined;
   // A plain Readable rather than a PassThrough: an exception thrown from the REPL's line handler would leave a Transform stuck for good.
-  const input = new Readable({ read() {} });
+  // The REPL asks for more input by reading: then the client's next bytes may come in.
+  const input = new Readable({ read() { intake?.resume(); } });
   // Ending the input lets the REPL finish the lines already given to it before it closes.
   let inputEnded = false;
   const feed = (text: string | null): void => {
@@ -78,7 +81,13 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   const output = new Writable({
     decodeStrings: false,
     write(chunk: Buffer | string, _encoding, callback) {
-      if (socket.writable) socket.write(toCrlf(String(chunk)));
+      if (socket.writableLength > MAX_UNSENT_OUTPUT) {
+        // This runs on the app's thread: a client that does not read must not make the app buffer for it.
+        debug('closing a console session that does not read: %d bytes of output unsent', socket.writableLength);
+        socket.destroy();
+      } else if (socket.writable) {
+        socket.write(toCrlf(String(chunk)));
+      }
       callback();
     },
   });
@@ -121,7 +130,7 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   socket.on('close', end);
   socket.on('end', () => feed(null));
   socket.on('error', (err) => { debug('console client error: %O', err); end(); });
-  const onData = (chunk: Buffer): void => {
+  const take = (chunk: Buffer): void => {
     const { parts, reply } = decode(chunk);
     if (reply.length > 0) socket.write(reply);
     for (const part of parts) {
@@ -141,8 +150,11 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
       }
     }
   };
-  socket.on('data', onData);
-  if (first.length > 0) onData(first);
+  // The REPL runs each line as it is given, so input waits while its answers are still going out to the client
+  // (or while the REPL has not taken what it was given).
+  const canTake = (): boolean => !socket.writableNeedDrain && input.readableLength < input.readableHighWaterMark;
+  intake = paceInput(socket, canTake, take, first);
+  socket.on('drain', () => intake?.resume());
   if (socket.readableEnded) feed(null); // the client sent all it had with its token
   return end;
 }

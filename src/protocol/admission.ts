@@ -1,16 +1,34 @@
 import type net from 'node:net';
+import createDebug from 'debug';
 import { createTelnetDecoder } from './telnet';
+
+const debug = createDebug('aiomonitor:admission');
 
 /** Who may open a session, and for how long it may stay silent. */
 export interface AdmissionRules {
   token: string | null;
+  /** Sessions admitted at once; connections still at the token prompt do not count. */
   maxSessions: number;
-  /** 0 keeps silent sessions open. */
+  /** Time without input from the client after which a session is closed; 0 keeps silent sessions open. */
   idleTimeoutMs: number;
+  /** How long a connection has to send the token; TOKEN_GRACE_MS unless a test shortens it. */
+  tokenGraceMs?: number;
 }
 
 /** The prompt a session shows first when a token is required. */
 export const TOKEN_PROMPT = 'token: ';
+/**
+ * How long a new connection has to send the token, as OpenSSH's LoginGraceTime: a client that sends it
+ * does so at once (a human pastes it), so a stranger holding the prompt, or trickling a byte a second, is
+ * closed after this, whatever it sends.
+ */
+export const TOKEN_GRACE_MS = 10_000;
+/**
+ * Connections at the token prompt at once, apart from the admitted sessions (OpenSSH's MaxStartups starts
+ * at 10). A newcomer past it closes the one that has waited longest rather than being turned away itself,
+ * so strangers holding the prompt cannot keep out someone who has the token.
+ */
+export const MAX_WAITING_FOR_TOKEN = 10;
 const MAX_TOKEN_LINE = 1024;
 
 /** Compares secrets in time that does not depend on where they differ (hashes make the lengths equal). */
@@ -22,52 +40,96 @@ export function sameSecret(given: string, expected: string): boolean {
 }
 
 function turnAway(socket: net.Socket, message: string): void {
-  // Keep reading what the client still sends: closing with unread data makes the kernel send a reset,
-  // which can wipe out the answer before the client reads it.
+  if (socket.destroyed || socket.writableEnded) return;
+  // Keep reading what the client still sends (even from a session that had stopped reading it): closing with
+  // unread data makes the kernel send a reset, which can wipe out the answer before the client reads it.
   socket.on('data', () => {});
+  socket.resume();
   socket.once('end', () => socket.destroy());
   socket.end(`✗ ${message}\r\n`);
   // A client that never closes, or stops reading, must not hold the socket open.
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-/**
- * Lets a new connection in, or turns it away with one line: past the session limit, or with a wrong token.
- * `open` holds the sessions admitted so far; `serve` gets the bytes the client sent after its token line.
- */
-export function admit(socket: net.Socket, open: Set<net.Socket>, rules: AdmissionRules, serve: (first: Buffer) => void): void {
-  socket.on('error', () => {});
-  if (open.size >= rules.maxSessions) {
-    turnAway(socket, `too many sessions: ${rules.maxSessions} are open (MONITOR_MAX_SESSIONS); close one and try again`);
-    return;
-  }
-  open.add(socket);
-  socket.once('close', () => open.delete(socket));
-  if (rules.idleTimeoutMs > 0) {
-    socket.setTimeout(rules.idleTimeoutMs);
-    socket.once('timeout', () => turnAway(socket, `closing this session after ${Math.round(rules.idleTimeoutMs / 1000)} s without input (MONITOR_IDLE_TIMEOUT)`));
-  }
-  const { token } = rules;
-  if (!token) {
-    serve(Buffer.alloc(0));
-    return;
-  }
-  socket.write(TOKEN_PROMPT);
-  let pending = Buffer.alloc(0);
-  const onData = (chunk: Buffer): void => {
-    pending = Buffer.concat([pending, chunk]);
-    const end = pending.findIndex((byte) => byte === 10 || byte === 13);
-    if (end < 0) {
-      if (pending.length > MAX_TOKEN_LINE) { socket.off('data', onData); turnAway(socket, 'wrong token'); }
-      return;
+/** The door of one server: who comes in, who waits at the token prompt, and for how long. */
+export interface Door {
+  /** Lets a new connection in, or turns it away with one line; `serve` gets the bytes sent after the token line. */
+  admit(socket: net.Socket, serve: (first: Buffer) => void): void;
+  /** Closes every connection, admitted or still at the token prompt. */
+  destroyAll(): void;
+}
+
+/** A door that applies `rules` to every connection of one server. */
+export function openDoor(rules: AdmissionRules): Door {
+  const admitted = new Set<net.Socket>();
+  // Oldest first (a Map keeps insertion order), each with what sends it away.
+  const waiting = new Map<net.Socket, (message: string) => void>();
+  const tooMany = (): string => `too many sessions: ${rules.maxSessions} are open (MONITOR_MAX_SESSIONS); close one and try again`;
+
+  function enter(socket: net.Socket, first: Buffer, serve: (first: Buffer) => void): void {
+    admitted.add(socket);
+    socket.once('close', () => admitted.delete(socket));
+    if (rules.idleTimeoutMs > 0) {
+      // Only what the client sends counts: output (a loop --watch redraw) must not keep a forgotten session open.
+      const seconds = Math.round(rules.idleTimeoutMs / 1000);
+      const idle = setTimeout(() => turnAway(socket, `closing this session after ${seconds} s without input (MONITOR_IDLE_TIMEOUT)`), rules.idleTimeoutMs).unref();
+      socket.on('data', () => idle.refresh());
+      socket.once('close', () => clearTimeout(idle));
     }
-    socket.off('data', onData);
-    const typed = Buffer.concat(createTelnetDecoder()(pending.subarray(0, end)).parts.filter((part): part is Buffer => Buffer.isBuffer(part)));
-    let rest = pending.subarray(end + 1);
-    // The rest of a CR LF or CR NUL line ending belongs to the token line.
-    if (pending[end] === 13 && (rest[0] === 10 || rest[0] === 0)) rest = rest.subarray(1);
-    if (!sameSecret(typed.toString('utf8'), token)) turnAway(socket, 'wrong token');
-    else serve(rest);
+    serve(first);
+  }
+
+  function askToken(socket: net.Socket, token: string, serve: (first: Buffer) => void): void {
+    if (waiting.size >= MAX_WAITING_FOR_TOKEN) {
+      const [oldest, sendAway] = waiting.entries().next().value as [net.Socket, (message: string) => void];
+      debug('%d connections at the token prompt: closing the oldest', waiting.size);
+      waiting.delete(oldest);
+      sendAway(`too many connections are waiting for the token (${MAX_WAITING_FOR_TOKEN}); this one waited longest; connect again and send the token at once`);
+    }
+    const graceMs = rules.tokenGraceMs ?? TOKEN_GRACE_MS;
+    let pending = Buffer.alloc(0);
+    const leave = (message: string): void => {
+      socket.off('data', onData);
+      clearTimeout(grace);
+      waiting.delete(socket);
+      turnAway(socket, message);
+    };
+    // Not refreshed by input: a client trickling bytes gets no more time than a silent one.
+    const grace = setTimeout(() => leave(`no token within ${Math.round(graceMs / 1000)} s; connect again and send the token first`), graceMs).unref();
+    const onData = (chunk: Buffer): void => {
+      pending = Buffer.concat([pending, chunk]);
+      const end = pending.findIndex((byte) => byte === 10 || byte === 13);
+      if (end < 0) {
+        if (pending.length > MAX_TOKEN_LINE) leave('wrong token');
+        return;
+      }
+      const typed = Buffer.concat(createTelnetDecoder()(pending.subarray(0, end)).parts.filter((part): part is Buffer => Buffer.isBuffer(part)));
+      let rest = pending.subarray(end + 1);
+      // The rest of a CR LF or CR NUL line ending belongs to the token line.
+      if (pending[end] === 13 && (rest[0] === 10 || rest[0] === 0)) rest = rest.subarray(1);
+      if (!sameSecret(typed.toString('utf8'), token)) return leave('wrong token');
+      // The sessions may have filled up while this one typed its token.
+      if (admitted.size >= rules.maxSessions) return leave(tooMany());
+      socket.off('data', onData);
+      clearTimeout(grace);
+      waiting.delete(socket);
+      enter(socket, rest, serve);
+    };
+    waiting.set(socket, leave);
+    socket.once('close', () => { clearTimeout(grace); waiting.delete(socket); });
+    socket.write(TOKEN_PROMPT);
+    socket.on('data', onData);
+  }
+
+  return {
+    admit(socket, serve) {
+      socket.on('error', () => {});
+      if (admitted.size >= rules.maxSessions) turnAway(socket, tooMany());
+      else if (rules.token) askToken(socket, rules.token, serve);
+      else enter(socket, Buffer.alloc(0), serve);
+    },
+    destroyAll() {
+      for (const socket of [...admitted, ...waiting.keys()]) socket.destroy();
+    },
   };
-  socket.on('data', onData);
 }

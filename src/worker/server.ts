@@ -1,7 +1,7 @@
 import net from 'node:net';
 import createDebug from 'debug';
 import type { Endpoint } from '../config';
-import { admit, type AdmissionRules } from '../protocol/admission';
+import { openDoor, type AdmissionRules } from '../protocol/admission';
 import { listen } from '../protocol/listen';
 import { serveSession, type SessionEnvironment } from './session';
 
@@ -16,9 +16,9 @@ export interface MonitorServer {
 
 /** Starts the command server in this (monitor) thread. */
 export async function listenMonitor(endpoint: Endpoint, rules: AdmissionRules, env: SessionEnvironment): Promise<MonitorServer> {
-  const sessions = new Set<net.Socket>();
+  const door = openDoor(rules);
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    admit(socket, sessions, rules, (first) => {
+    door.admit(socket, (first) => {
       try {
         serveSession(socket, env, first);
       } catch (error) {
@@ -33,7 +33,7 @@ export async function listenMonitor(endpoint: Endpoint, rules: AdmissionRules, e
     endpoint: actual,
     close: () => new Promise<void>((done) => {
       server.close(() => done());
-      for (const socket of sessions) socket.destroy();
+      door.destroyAll();
     }),
   };
 }

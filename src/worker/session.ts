@@ -9,6 +9,7 @@ import type { MainThread } from './main-thread';
 import type { Watchdog } from './watchdog';
 import { describeEndpoint, type Endpoint } from '../config';
 import { TOKEN_PROMPT } from '../protocol/admission';
+import { MAX_UNSENT_OUTPUT, paceInput } from '../protocol/intake';
 
 const debug = createDebug('aiomonitor:session');
 
@@ -19,6 +20,9 @@ const WRITTEN_WAIT_MS = 1000;
 // Markers in the input queue; no typed line can contain a NUL, the telnet decoder drops it.
 const EOF_LINE = '\0eof';
 const TOO_LONG = '\0too-long ';
+// Typed-ahead lines kept while a command runs (a pasted script); past either bound the socket is not read.
+const MAX_TYPED_AHEAD_LINES = 100;
+const MAX_TYPED_AHEAD_CHARS = 64 * 1024;
 
 /** What every session shares. */
 export interface SessionEnvironment {
@@ -45,7 +49,9 @@ async function banner(main: MainThread): Promise<string> {
 export function serveSession(socket: net.Socket, env: SessionEnvironment, first: Buffer = Buffer.alloc(0)): void {
   const decode = createTelnetDecoder();
   let split = createLineSplitter();
+  // Lines typed ahead of the one running, with their total length: past the bounds the socket is not read.
   const queue: string[] = [];
+  let queuedChars = 0;
   let running = true; // until the banner is out
   let ending = false;
   let inputEnded = false;
@@ -55,7 +61,29 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
   let interrupt = new AbortController();
 
   const write = (text: string): void => {
-    if (!socket.destroyed && socket.writable) socket.write(toCrlf(text));
+    if (socket.destroyed || !socket.writable) return;
+    if (socket.writableLength > MAX_UNSENT_OUTPUT) {
+      debug('closing a session that does not read: %d bytes of output unsent', socket.writableLength);
+      socket.destroy();
+      return;
+    }
+    socket.write(toCrlf(text));
+  };
+  const enqueue = (line: string): void => {
+    queue.push(line);
+    queuedChars += line.length;
+  };
+  const dequeue = (): string | undefined => {
+    const line = queue.shift();
+    if (line !== undefined) {
+      queuedChars -= line.length;
+      intake.resume();
+    }
+    return line;
+  };
+  const clearQueue = (): void => {
+    queue.length = 0;
+    queuedChars = 0;
   };
   const ctx: CommandContext = {
     main: env.main,
@@ -72,7 +100,7 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
     exit: () => { ending = true; },
     waitForInput: (ms) => new Promise<boolean>((resolve) => {
       if (queue.length > 0 || socket.destroyed) {
-        queue.shift();
+        dequeue();
         resolve(true);
         return;
       }
@@ -87,32 +115,36 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
   socket.on('error', (error) => debug('client error: %s', error.message));
   socket.on('close', () => { upstream?.destroy(); inputWaiter?.(); interrupt.abort(); });
   socket.on('end', () => { inputEnded = true; void pump(); });
-  const onData = (chunk: Buffer): void => {
-    if (upstream) { upstream.write(chunk); return; }
+  const take = (chunk: Buffer): void => {
+    if (upstream) {
+      upstream.write(chunk);
+      return;
+    }
     const { parts, reply } = decode(chunk);
     if (reply.length) socket.write(reply);
     for (const part of parts) {
       if (part === 'interrupt') {
         // Ctrl-C drops what was typed before it and not yet run, as in a shell.
         split = createLineSplitter();
-        queue.length = 0;
+        clearQueue();
         if (!running) write(`^C\n${PROMPT}`);
         inputWaiter?.();
         interrupt.abort();
       } else if (part === 'eof') {
-        queue.push(EOF_LINE);
+        enqueue(EOF_LINE);
       } else {
-        for (const item of split(part)) queue.push('line' in item ? item.line : `${TOO_LONG}${item.tooLong}`);
+        for (const item of split(part)) enqueue('line' in item ? item.line : `${TOO_LONG}${item.tooLong}`);
       }
     }
     if (inputWaiter && queue.length > 0) {
-      queue.shift();
+      dequeue();
       inputWaiter();
     }
     void pump();
   };
-  socket.on('data', onData);
-  if (first.length > 0) onData(first);
+  // Read on while a command runs, so that Ctrl-C reaches it, but queue only a bounded number of typed-ahead lines.
+  const canTake = (): boolean => (upstream ? !upstream.writableNeedDrain : queue.length < MAX_TYPED_AHEAD_LINES && queuedChars < MAX_TYPED_AHEAD_CHARS);
+  const intake = paceInput(socket, canTake, take, first, true);
   if (socket.readableEnded) inputEnded = true; // the client sent all it had with its token
 
   void banner(env.main).then((text) => {
@@ -121,17 +153,31 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
     void pump();
   });
 
+  // Resolves once the output written so far is down to the socket's high-water mark, or the socket is gone.
+  const drained = (): Promise<void> => new Promise((resolve) => {
+    if (!socket.writableNeedDrain || socket.destroyed) return resolve();
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+
   async function pump(): Promise<void> {
     if (running) return;
     running = true;
     while (queue.length > 0 && !ending && !socket.destroyed) {
-      const line = queue.shift()!;
+      const line = dequeue()!;
       if (line === EOF_LINE) { ending = true; break; }
       if (line.startsWith(TOO_LONG)) ctx.print(`✗ line too long (over ${MAX_LINE_BYTES / 1024} KiB); it was ignored`);
       else {
         interrupt = new AbortController();
         await runLine(line, ctx);
       }
+      // The next line runs once this answer is out: a client that does not read gets no more answers to buffer.
+      await drained();
       if (!ending) write(PROMPT);
     }
     running = false;
@@ -160,12 +206,18 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
         clearTimeout(silence);
         if (hidePrompt && chunk.subarray(0, TOKEN_PROMPT.length).toString() === TOKEN_PROMPT) chunk = chunk.subarray(TOKEN_PROMPT.length);
         hidePrompt = false;
-        if (!socket.destroyed) socket.write(chunk);
+        // The console answers only as fast as the client reads.
+        if (!socket.destroyed && !socket.write(chunk)) {
+          link.pause();
+          socket.once('drain', () => link.resume());
+        }
       });
+      link.on('drain', () => intake.resume());
       link.on('error', (error) => { if (!answered) ctx.print(`✗ cannot reach the console at ${describeEndpoint(target)}: ${error.message}`); });
       link.on('close', () => {
         clearTimeout(silence);
         upstream = undefined;
+        intake.resume();
         if (answered) write('\n');
         resolve();
       });
@@ -175,6 +227,8 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
         if (line === EOF_LINE) link.write(Buffer.from([4]));
         else if (!line.startsWith(TOO_LONG)) link.write(`${line}\n`);
       }
+      queuedChars = 0;
+      intake.resume();
     });
   }
 }
