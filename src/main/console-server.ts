@@ -27,6 +27,8 @@ let builtins: Set<string> | undefined;
 
 // How long a session whose input ended waits for a pending await before it hangs up anyway.
 const EXIT_GRACE_MS = 10_000;
+// What `.save` can still write out of a long session.
+const SAVED_LINES = 1000;
 
 
 /** Starts the REPL server; rejects with a one-line Error if it cannot listen. */
@@ -109,6 +111,9 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   // Thrown from here an error would escape the REPL's domain and crash the app, hence the catch.
   server.prependListener('line', () => {
     try { shareGlobals(server.context, shared); } catch (err) { debug('cannot share the app globals: %O', err); }
+    // The REPL keeps every line it ran, for `.save`: a client that pipes in a million lines must not grow the app's heap.
+    const { lines } = server as unknown as { lines?: string[] };
+    if (lines && lines.length > SAVED_LINES) lines.splice(0, lines.length - SAVED_LINES);
   });
 
   let ended = false;
