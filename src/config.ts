@@ -117,6 +117,9 @@ function checkSocketPath(value: string | undefined, name: string): string | unde
 /** The host without the brackets of an IPv6 address; a host with a port is refused, since the port has its own setting. */
 function checkHost(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
+  if (/[\s\u0000-\u001f\u007f]/.test(value.trim())) {
+    throw new ConfigError(`host (MONITOR_HOST) ${JSON.stringify(value)} is not a host name or address; use one such as "127.0.0.1", "::1" or "localhost"`);
+  }
   const bracketed = /^\[([^\]]*)\](:\d*)?$/.exec(value);
   if (bracketed && !bracketed[2]) return bracketed[1];
   const withPort = bracketed ? bracketed[1] : /^([^:]+):\d*$/.exec(value)?.[1];

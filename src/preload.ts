@@ -1,12 +1,14 @@
 import { isMainThread } from 'node:worker_threads';
 import { clusterWorkerId, forClusterWorker, notePrimaryOptions } from './cluster';
+import { printable } from './commands/format';
 import { optionsFromEnv } from './config';
 import { startInBackground } from './monitor';
 
 const STARTED = Symbol.for('aiomonitor.preloaded');
 
 function warn(message: string): void {
-  process.stderr.write(`aiomonitor: ${message}; the app runs without a monitor\n`);
+  // One line, whatever a setting held: its value may carry line breaks or terminal escapes.
+  process.stderr.write(`aiomonitor: ${printable(message)}; the app runs without a monitor\n`);
 }
 
 /**

@@ -93,6 +93,15 @@ test('an IPv6 host may be written in brackets; a host with a port is refused, na
   }
 });
 
+test('a host with a line break, a space or a terminal escape is refused in one line that shows it escaped', () => {
+  for (const host of ['a\nb', 'local host', '\x1b[2J']) {
+    assert.throws(() => resolveOptions({ host }), {
+      name: 'ConfigError',
+      message: `host (MONITOR_HOST) ${JSON.stringify(host)} is not a host name or address; use one such as "127.0.0.1", "::1" or "localhost"`,
+    });
+  }
+});
+
 test('a socket path too long for a socket address is refused before anything listens', () => {
   const dir = `/tmp/${'d'.repeat(80)}`;
   assert.deepEqual(resolveOptions({ path: `${dir}/m.sock` }).monitor, { path: `${dir}/m.sock` });
