@@ -62,6 +62,8 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
   const reads = createReads(inspector, stalledMs);
 
   function send<T>(op: MainOperation, args: unknown[], signal?: AbortSignal): Promise<T> {
+    // A Ctrl-C that came while the command was still getting ready stops it before it reaches the app.
+    if (signal?.aborted) return Promise.reject(new CallAbortedError(`${op} was interrupted`));
     const id = nextCall++;
     // A change makes every snapshot of the main thread's state old, once it is made and already while it is on its way.
     reads.invalidate();
