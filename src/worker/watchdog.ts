@@ -33,6 +33,7 @@ function describeFrame(frame: Frame): string {
 function whereBlocked(report: StackReport): string {
   if (report.state === 'native') return '(native code: no JavaScript stack)';
   if (report.state === 'idle') return '(over before its stack could be read)';
+  if (report.state === 'debugger') return '(paused in a debugger)';
   const frame = report.frames.find(isAppFrame) ?? report.frames[0];
   return frame ? describeFrame(frame) : '(no stack)';
 }
@@ -59,6 +60,8 @@ export function startWatchdog(main: MainThread, thresholdMs: number, log: (block
       const { report } = open;
       open = undefined;
       void report.then((caught) => {
+        // A debugger's pause stops the loop on purpose: it is not a block.
+        if (caught.state === 'debugger') return;
         const frames = caught.state === 'running' ? caught.frames : null;
         const block = { id: nextId++, startedAt, durationMs, frames, where: whereBlocked(caught) };
         ring.unshift(block);
