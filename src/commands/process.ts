@@ -40,6 +40,8 @@ export const stacktrace = command({
       ctx.print(`The main thread is paused in a debugger (its event loop last turned ${report.stalledMs} ms ago); the monitor leaves it paused: resume it from the debugger.`);
     } else if (report.state === 'native') {
       ctx.print(`The main thread has been busy for ${report.stalledMs} ms inside native code (a synchronous fs, crypto, zlib or child_process call, or an addon), where no JavaScript stack can be read; try again when it returns.`);
+    } else if (report.state === 'unread') {
+      ctx.print('The main thread was not paused: a debugger can attach to this process.');
     } else {
       const blocked = report.stalledMs > BLOCKED_AFTER_MS ? `blocked for ${report.stalledMs} ms` : 'running';
       ctx.print(`Main thread (pid ${process.pid}) ${blocked}, most recent call first:`);

@@ -1,4 +1,7 @@
+import createDebug from 'debug';
 import type { DebuggerSection, MainInspector, PausedEvent, ScriptUrls } from './inspector';
+
+const debug = createDebug('aiomonitor:pause');
 
 /** How a pause of the main thread went. */
 export type PauseOutcome<T> =
@@ -6,7 +9,12 @@ export type PauseOutcome<T> =
   /** Another debugger (a developer's, or the app's own session) holds the thread paused: it was left alone. */
   | { kind: 'held-by-debugger' }
   /** The pause did not land in time (native code, or an idle loop): it was withdrawn. */
-  | { kind: 'missed' };
+  | { kind: 'missed' }
+  /** Not paused on purpose: the main thread has an inspector server open, so a developer's debugger may be attached. */
+  | { kind: 'debuggable' };
+
+/** Whether the main thread has an inspector server open (--inspect, inspector.open(), SIGUSR1). */
+const INSPECTOR_OPEN = "Boolean(process.getBuiltinModule?.('node:inspector')?.url())";
 
 /**
  * The one place that pauses the main thread. `read` runs on the paused frames, and the thread is resumed
@@ -20,12 +28,31 @@ export type PauseOutcome<T> =
  * waits for further requests without dispatching those already queued, so the thread spins paused for
  * good. While a pause is pending the monitor sends nothing else, and its evaluations disable breaks.
  */
-export function withMainPaused<T>(inspector: MainInspector, waitMs: number, deadlineMs: number, read: (event: PausedEvent, scripts: ScriptUrls) => T): Promise<PauseOutcome<T>> {
-  return inspector.withDebugger((section) => pauseIn(section, waitMs, deadlineMs, read), { timeoutMs: deadlineMs, exclusive: true });
+export function withMainPaused<T>(inspector: MainInspector, options: PauseOptions, read: (event: PausedEvent, scripts: ScriptUrls) => T): Promise<PauseOutcome<T>> {
+  return inspector.withDebugger(async (section) => {
+    const outcome = await pauseIn(section, options, read);
+    debug('pause: %s', outcome.kind);
+    return outcome;
+  }, { timeoutMs: options.deadlineMs, exclusive: true });
 }
 
-async function pauseIn<T>(section: DebuggerSection, waitMs: number, deadlineMs: number, read: (event: PausedEvent, scripts: ScriptUrls) => T): Promise<PauseOutcome<T>> {
+/** How long to wait for the pause to land, the deadline of each request, and whether to spare a process a debugger can attach to. */
+export interface PauseOptions {
+  waitMs: number;
+  deadlineMs: number;
+  /**
+   * Do not pause while an inspector server is open: a developer who clicks pause during the monitor's
+   * few milliseconds of pause would see it swallowed (V8 ignores a pause request while paused).
+   */
+  spareDebuggable?: boolean;
+}
+
+async function pauseIn<T>(section: DebuggerSection, { waitMs, deadlineMs, spareDebuggable = false }: PauseOptions, read: (event: PausedEvent, scripts: ScriptUrls) => T): Promise<PauseOutcome<T>> {
   if (section.pausedBefore) return { kind: 'held-by-debugger' };
+  if (spareDebuggable) {
+    const open = await section.post('Runtime.evaluate', { expression: INSPECTOR_OPEN, returnByValue: true, silent: true }, deadlineMs);
+    if (open.result?.value === true) return { kind: 'debuggable' };
+  }
   let state: 'waiting' | 'caught' | 'gave-up' = 'waiting';
   let settle: (event: PausedEvent | null) => void = () => {};
   const landed = new Promise<PausedEvent | null>((resolve) => { settle = resolve; });
@@ -57,4 +84,9 @@ async function pauseIn<T>(section: DebuggerSection, waitMs: number, deadlineMs: 
     clearTimeout(timer);
     giveUp();
   }
+}
+
+/** Whether another debugger holds the main thread paused right now; nothing is paused to find out. */
+export function heldByDebugger(inspector: MainInspector, deadlineMs: number): Promise<boolean> {
+  return inspector.withDebugger(async (section) => section.pausedBefore !== null, { timeoutMs: deadlineMs });
 }

@@ -18,7 +18,9 @@ export type StackReport =
   | { state: 'idle'; stalledMs: number }
   | { state: 'native'; stalledMs: number }
   /** Paused by a debugger (a developer's, or the app's own inspector session), which the monitor leaves alone. */
-  | { state: 'debugger'; stalledMs: number };
+  | { state: 'debugger'; stalledMs: number }
+  /** Not read, so as not to pause a process a developer's debugger can attach to (see PauseOptions). */
+  | { state: 'unread'; stalledMs: number };
 
 /** A loop that has not turned for this long is blocked, not between two callbacks. */
 export const BLOCKED_AFTER_MS = 150;
@@ -57,15 +59,16 @@ function noAppCode(frames: Frame[]): boolean {
  * Pauses the main thread through the inspector, reads its stack and resumes it at once (see pause.ts).
  * Works while the loop is stuck in JavaScript; in native code nothing can interrupt it, which is reported as such.
  */
-export async function captureMainStack(main: MainThread): Promise<StackReport> {
+export async function captureMainStack(main: MainThread, { spareDebuggable = false } = {}): Promise<StackReport> {
   const stalledMs = main.stalledMs();
   const blocked = stalledMs > BLOCKED_AFTER_MS;
   try {
-    const capture = (waitMs: number) => withMainPaused(main.inspector, waitMs, MAIN_DEADLINE_MS, toFrames);
+    const capture = (waitMs: number) => withMainPaused(main.inspector, { waitMs, deadlineMs: MAIN_DEADLINE_MS, spareDebuggable }, toFrames);
     let outcome = await capture(blocked ? MAIN_DEADLINE_MS : IDLE_WAIT_MS);
     // An idle loop that turned out to be blocked meanwhile gets a second try, with as long a wait as a block.
     if (outcome.kind === 'missed' && !blocked && main.stalledMs() > BLOCKED_AFTER_MS) outcome = await capture(MAIN_DEADLINE_MS);
     if (outcome.kind === 'held-by-debugger') return { state: 'debugger', stalledMs: main.stalledMs() };
+    if (outcome.kind === 'debuggable') return { state: 'unread', stalledMs: main.stalledMs() };
     if (outcome.kind === 'missed') return { state: blocked ? 'native' : 'idle', stalledMs: main.stalledMs() };
     const frames = outcome.value;
     // Without app frames the pause landed between callbacks, not inside a blocker.
