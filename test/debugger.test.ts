@@ -50,6 +50,36 @@ async function debug(t: TestContext, app: App, mode: 'pause' | 'brk', holdMs: nu
 }
 
 const HOLD_MS = 1500;
+
+/**
+ * An in-process debugger: a worker thread of the app that pauses the main thread through its own
+ * inspector session, as a debugger embedded in the app would. It writes straight to fd 1, since the
+ * main thread that relays a worker's console is paused.
+ */
+const IN_PROCESS_DEBUGGER = `
+  const { workerData } = require('node:worker_threads');
+  const inspector = require('node:inspector');
+  const say = (text) => require('node:fs').writeSync(1, text + '\\n');
+  const session = new inspector.Session();
+  session.connectToMainThread();
+  let pausedAt = 0;
+  let resuming = false;
+  // It stays until the app ends: inspector callbacks alone do not keep a thread alive, and Node 20 sometimes
+  // aborts the process when such a worker ends right after a pause (seen without the monitor too).
+  setInterval(() => {}, 1000);
+  session.on('Debugger.paused', (message) => {
+    if (pausedAt) return;
+    pausedAt = Date.now();
+    say('paused in ' + message.params.callFrames[0].functionName);
+    setTimeout(() => { resuming = true; session.post('Debugger.resume'); }, workerData.hold);
+  });
+  session.on('Debugger.resumed', () => {
+    if (!pausedAt) return;
+    const held = Date.now() - pausedAt;
+    say(resuming ? 'held ' + held + ' ms, resumed by the debugger' : 'resumed by someone else after ' + held + ' ms');
+  });
+  session.post('Debugger.enable', () => session.post('Debugger.pause'));
+`;
 const APP = `
   setInterval(function poll() {}, 20);
   console.log('ready');
@@ -87,5 +117,24 @@ describe("a developer's debugger", () => {
     await waitFor(() => /held|someone else/.test(developer.output()), () => `the end of the pause; the debugger printed: ${developer.output()}`);
     assert.match(developer.output(), /held \d+ ms, resumed by the debugger/, "the monitor did not end the developer's pause");
     assert.equal(await client.command('blocks'), 'No blocks so far.\r\n');
+  });
+
+  test("an app's own worker that pauses the main thread through the inspector keeps it paused", async (t) => {
+    const app = await startApp(`
+      const { Worker } = require('node:worker_threads');
+      process.on('SIGUSR2', () => new Worker(${JSON.stringify(IN_PROCESS_DEBUGGER)}, { eval: true, workerData: { hold: ${HOLD_MS} } }));
+      ${APP}
+    `);
+    t.after(() => app.kill());
+    await app.waitForOutput('ready');
+    const client = await connect(app.port);
+    t.after(() => client.socket.destroy());
+    app.child.kill('SIGUSR2');
+    await app.waitForOutput('paused in ');
+    assert.match(await client.command('stacktrace'), /^The main thread is paused in a debugger/);
+    assert.match(await client.command('ps'), /interval\s+poll every 20 ms/);
+    await waitFor(() => /held|someone else/.test(app.stdout()), () => `the end of the pause; the app printed: ${app.stdout()}`);
+    assert.match(app.stdout(), /held \d+ ms, resumed by the debugger/, "the monitor did not end the developer's pause");
+    assert.equal(await client.command('blocks'), 'No blocks so far.\r\n', app.stderr());
   });
 });
