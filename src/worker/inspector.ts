@@ -103,11 +103,16 @@ export function connectMainInspector(): MainInspector {
       }, timeoutMs);
       const go = (): void => {
         if (expired) return; // withdrawn while it waited at the gate: never sent
-        current.post(method, sent, (error, result) => {
-          clearTimeout(timer);
-          if (error) reject(error);
-          else resolve(result as T);
-        });
+        try {
+          current.post(method, sent, (error, result) => {
+            clearTimeout(timer);
+            if (error) reject(error);
+            else resolve(result as T);
+          });
+        } catch (error) {
+          clearTimeout(timer); // the session was closed meanwhile
+          reject(error as Error);
+        }
       };
       if (gate && !passGate) void gate.then(go);
       else go();
@@ -146,12 +151,17 @@ export function connectMainInspector(): MainInspector {
         // Until the main thread answers, the session stays connected (a late pause still meets its
         // listeners), the gate stays closed and no other section starts.
         const disabled = new Promise<void>((resolve) => {
-          current.post('Debugger.disable', (error) => {
+          const done = (error: Error | null): void => {
             if (error) debug('Debugger.disable: %s', error.message);
             detach();
             openGate();
             resolve();
-          });
+          };
+          try {
+            current.post('Debugger.disable', done);
+          } catch (error) {
+            done(error as Error); // closed: a disconnect withdraws everything anyway
+          }
         });
         acquire();
         withdrawn = disabled.finally(release);
