@@ -6,7 +6,7 @@ import { runLine } from '../src/commands/dispatch';
 import type { CommandContext } from '../src/commands/types';
 import { createLineSplitter, MAX_LINE_BYTES, type LineItem } from '../src/protocol/lines';
 import { createTelnetDecoder, toCrlf, type TelnetEvent } from '../src/protocol/telnet';
-import { MainThreadBusyError, type MainInspector, type PausedEvent } from '../src/worker/inspector';
+import { MainThreadBusyError, type DebuggerSection, type MainInspector, type PausedEvent } from '../src/worker/inspector';
 import type { MainThread } from '../src/worker/main-thread';
 import type { Watchdog } from '../src/worker/watchdog';
 import { PROMPT } from '../src/worker/session';
@@ -486,13 +486,24 @@ function fakeContext(rng: Rng, out: string[], effects: Effects): CommandContext 
       }) as Promise<any>;
     },
     hold: (work) => work(() => {}),
-    withDebugger: (work) => (rng.chance(0.2) ? fail() : work(new Map([['7', FAKE_SCRIPT]]))),
-    nextPause: () => Promise.resolve(rng.chance(0.5) ? null : {
-      callFrames: [
-        { functionName: 'busyLoop', url: FAKE_SCRIPT, location: { scriptId: '7', lineNumber: 10, columnNumber: 4 } },
-        { functionName: '', url: FAKE_SCRIPT, location: { scriptId: '7', lineNumber: 20, columnNumber: 0 } },
-      ],
-    } satisfies PausedEvent),
+    withDebugger: (work) => {
+      if (rng.chance(0.2)) return fail();
+      const pause = rng.chance(0.5) ? null : {
+        callFrames: [
+          { functionName: 'busyLoop', url: FAKE_SCRIPT, location: { scriptId: '7', lineNumber: 10, columnNumber: 4 } },
+          { functionName: '', url: FAKE_SCRIPT, location: { scriptId: '7', lineNumber: 20, columnNumber: 0 } },
+        ],
+      } satisfies PausedEvent;
+      // The main thread may be paused by someone else already, or pause when asked.
+      const pausedBefore = pause && rng.chance(0.2) ? pause : null;
+      const section: DebuggerSection = {
+        scripts: new Map([['7', FAKE_SCRIPT]]),
+        pausedBefore,
+        onPause: (listener) => { if (pause && !pausedBefore) setImmediate(listener, pause); },
+        post: inspector.post,
+      };
+      return work(section);
+    },
     close: () => {},
   };
   const stalled = rng.pick([0, 20, 149, 151, 2500]);

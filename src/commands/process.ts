@@ -13,8 +13,12 @@ export const stacktrace = command({
       ctx.print(`The event loop is idle, waiting for events (last turn ${report.stalledMs} ms ago).`);
     } else if (report.state === 'idle') {
       ctx.print(`The main thread is running no JavaScript, but its event loop last turned ${report.stalledMs} ms ago: it was probably in native code that has just returned.`);
+    } else if (report.state === 'debugger') {
+      ctx.print(`The main thread is paused in a debugger (its event loop last turned ${report.stalledMs} ms ago); the monitor leaves it paused: resume it from the debugger.`);
     } else if (report.state === 'native') {
       ctx.print(`The main thread has been busy for ${report.stalledMs} ms inside native code (a synchronous fs, crypto, zlib or child_process call, or an addon), where no JavaScript stack can be read; try again when it returns.`);
+    } else if (report.state === 'unread') {
+      ctx.print('The main thread was not paused: a debugger can attach to this process.');
     } else {
       const blocked = report.stalledMs > BLOCKED_AFTER_MS ? `blocked for ${report.stalledMs} ms` : 'running';
       ctx.print(`Main thread (pid ${process.pid}) ${blocked}, most recent call first:`);

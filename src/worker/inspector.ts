@@ -11,27 +11,44 @@ export class MainThreadBusyError extends Error {
 /** A script's URL by its inspector ID. */
 export type ScriptUrls = Map<string, string>;
 
+/** The part of `Debugger.paused` the monitor reads. */
+export interface PausedEvent {
+  callFrames: { functionName: string; url: string; location: { scriptId: string; lineNumber: number; columnNumber: number } }[];
+}
+
+/** What a section with the Debugger domain enabled sees. */
+export interface DebuggerSection {
+  /** The URLs of all scripts. */
+  scripts: ScriptUrls;
+  /**
+   * Set when the main thread was already paused as the section began: V8 tells a session that enables the
+   * Debugger domain during someone else's pause with a `Debugger.paused` event before the answer.
+   */
+  pausedBefore: PausedEvent | null;
+  /** Calls `listener` on every `Debugger.paused` event until the section ends. */
+  onPause(listener: (event: PausedEvent) => void): void;
+  /** Sends a request from inside an exclusive section, past the gate that holds everyone else's. */
+  post<T = any>(method: string, params?: object, timeoutMs?: number): Promise<T>;
+}
+
 /** An inspector session on the main thread, driven from the monitor thread. */
 export interface MainInspector {
   /** Sends one protocol command; rejects with MainThreadBusyError past the deadline. */
   post<T = any>(method: string, params?: object, timeoutMs?: number): Promise<T>;
   /** Keeps one session connected while `work` runs, so that object IDs and event subscriptions hold from one request to the next. */
   hold<T>(work: (subscribe: Subscribe) => Promise<T>): Promise<T>;
-  /** Runs `work` with the Debugger domain enabled and the URLs of all scripts, one caller at a time. */
-  withDebugger<T>(work: (scripts: ScriptUrls) => Promise<T>, timeoutMs: number): Promise<T>;
-  /** Resolves with the next `Debugger.paused` event's params, or null after `timeoutMs`. */
-  nextPause(timeoutMs: number): Promise<PausedEvent | null>;
+  /**
+   * Runs `work` with the Debugger domain enabled, one section at a time. An exclusive section sends
+   * nothing but its own requests meanwhile, and keeps the gate closed until its `Debugger.disable` has
+   * been answered: that is what withdraws a `Debugger.pause` which did not land (see pause.ts).
+   */
+  withDebugger<T>(work: (section: DebuggerSection) => Promise<T>, options: { timeoutMs: number; exclusive?: boolean }): Promise<T>;
   /** Disconnects the session. */
   close(): void;
 }
 
 /** Listens to one protocol event of the held session, until the hold ends. */
 export type Subscribe = (event: string, listener: (message: { params: any }) => void) => void;
-
-/** The part of `Debugger.paused` the monitor reads. */
-export interface PausedEvent {
-  callFrames: { functionName: string; url: string; location: { scriptId: string; lineNumber: number; columnNumber: number } }[];
-}
 
 /** The default deadline for any request to the main thread. */
 export const MAIN_DEADLINE_MS = 2000;
@@ -43,18 +60,16 @@ export const MAIN_DEADLINE_MS = 2000;
 export function connectMainInspector(): MainInspector {
   let session: inspector.Session | undefined;
   let users = 0;
-  let queue: Promise<unknown> = Promise.resolve();
-  let waitingForPause = false;
+  let sections: Promise<unknown> = Promise.resolve();
+  let withdrawn: Promise<void> = Promise.resolve();
+  // Closed while an exclusive section runs: requests that would run JavaScript on the main thread wait behind it.
+  let gate: Promise<void> | undefined;
 
   function acquire(): inspector.Session {
     users++;
     if (!session) {
       session = new inspector.Session();
       session.connectToMainThread();
-      // A pause nobody waits for must never leave the app frozen.
-      session.on('Debugger.paused', () => {
-        if (!waitingForPause) post('Debugger.resume').catch(() => {});
-      });
     }
     return session;
   }
@@ -75,34 +90,93 @@ export function connectMainInspector(): MainInspector {
     }
   }
 
-  function post<T>(method: string, params: object = {}, timeoutMs = MAIN_DEADLINE_MS): Promise<T> {
+  function send<T>(method: string, params: object, timeoutMs: number, passGate: boolean): Promise<T> {
+    // Our own evaluations never stop at a pause, a breakpoint or a `debugger` statement: a pause that lands
+    // inside a request the main thread is dispatching can leave it spinning in its pause loop for good.
+    const sent = method === 'Runtime.evaluate' ? { disableBreaks: true, ...params } : params;
     return hold((current) => new Promise<T>((resolve, reject) => {
       const started = Date.now();
+      let expired = false;
       const timer = setTimeout(() => {
+        expired = true;
         reject(new MainThreadBusyError(`the main thread has not answered for ${Date.now() - started} ms`));
       }, timeoutMs);
-      current.post(method, params, (error, result) => {
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve(result as T);
-      });
+      const go = (): void => {
+        if (expired) return; // withdrawn while it waited at the gate: never sent
+        try {
+          current.post(method, sent, (error, result) => {
+            clearTimeout(timer);
+            if (error) reject(error);
+            else resolve(result as T);
+          });
+        } catch (error) {
+          clearTimeout(timer); // the session was closed meanwhile
+          reject(error as Error);
+        }
+      };
+      if (gate && !passGate) void gate.then(go);
+      else go();
     }));
   }
 
-  function runWithDebugger<T>(work: (scripts: ScriptUrls) => Promise<T>, timeoutMs: number): Promise<T> {
+  const post = <T>(method: string, params: object = {}, timeoutMs = MAIN_DEADLINE_MS): Promise<T> => send<T>(method, params, timeoutMs, false);
+
+  function runSection<T>(work: (section: DebuggerSection) => Promise<T>, timeoutMs: number, exclusive: boolean): Promise<T> {
     return hold(async (current) => {
+      let openGate = (): void => {};
+      if (exclusive) gate = new Promise<void>((resolve) => { openGate = () => { gate = undefined; resolve(); }; });
       const scripts: ScriptUrls = new Map();
+      const pauseListeners: ((event: PausedEvent) => void)[] = [];
+      let enabled = false;
+      let pausedBefore: PausedEvent | null = null;
       const onScript = (message: { params: { scriptId: string; url: string } }): void => {
         scripts.set(message.params.scriptId, message.params.url);
       };
+      const onPaused = (message: { params: PausedEvent }): void => {
+        if (!enabled) pausedBefore = message.params;
+        else for (const listener of pauseListeners) listener(message.params);
+      };
       current.on('Debugger.scriptParsed', onScript);
-      try {
-        await post('Debugger.enable', {}, timeoutMs);
-        return await work(scripts);
-      } finally {
+      current.on('Debugger.paused', onPaused);
+      const sectionPost = <R>(method: string, params: object = {}, ms = MAIN_DEADLINE_MS): Promise<R> => send<R>(method, params, ms, exclusive);
+      const detach = (): void => {
         current.off('Debugger.scriptParsed', onScript);
-        post('Debugger.disable', {}, timeoutMs).catch((error) => debug('Debugger.disable: %s', error.message));
+        current.off('Debugger.paused', onPaused);
+      };
+      try {
+        await sectionPost('Debugger.enable', {}, timeoutMs);
+        enabled = true;
+        return await work({ scripts, pausedBefore, onPause: (listener) => pauseListeners.push(listener), post: sectionPost });
+      } finally {
+        // Until the main thread answers, the session stays connected (a late pause still meets its
+        // listeners), the gate stays closed and no other section starts.
+        const disabled = new Promise<void>((resolve) => {
+          const done = (error: Error | null): void => {
+            if (error) debug('Debugger.disable: %s', error.message);
+            detach();
+            openGate();
+            resolve();
+          };
+          try {
+            current.post('Debugger.disable', done);
+          } catch (error) {
+            done(error as Error); // closed: a disconnect withdraws everything anyway
+          }
+        });
+        acquire();
+        withdrawn = disabled.finally(release);
       }
+    });
+  }
+
+  /** Resolves once the last section's Debugger.disable has been answered; rejects as busy past `timeoutMs`. */
+  function lastSectionWithdrawn(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new MainThreadBusyError(`the main thread has not answered for ${timeoutMs} ms`)), timeoutMs);
+      void withdrawn.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
@@ -119,26 +193,10 @@ export function connectMainInspector(): MainInspector {
         for (const [event, listener] of subscriptions) current.off(event, listener);
       }
     }),
-    withDebugger(work, timeoutMs) {
-      const result = queue.then(() => runWithDebugger(work, timeoutMs));
-      queue = result.catch(() => {});
+    withDebugger(work, { timeoutMs, exclusive = false }) {
+      const result = sections.then(() => lastSectionWithdrawn(timeoutMs)).then(() => runSection(work, timeoutMs, exclusive));
+      sections = result.catch(() => {});
       return result;
-    },
-    nextPause(timeoutMs) {
-      const current = acquire();
-      waitingForPause = true;
-      return new Promise((resolve) => {
-        const done = (event: PausedEvent | null): void => {
-          clearTimeout(timer);
-          current.off('Debugger.paused', onPause);
-          waitingForPause = false;
-          release();
-          resolve(event);
-        };
-        const onPause = (message: { params: PausedEvent }): void => done(message.params);
-        const timer = setTimeout(() => done(null), timeoutMs);
-        current.on('Debugger.paused', onPause);
-      });
     },
     close() {
       session?.disconnect();

@@ -16,7 +16,7 @@ export async function functionLocations(main: MainThread, id: number): Promise<s
   const props = async (objectId: string): Promise<{ result: Remote[]; internalProperties?: Remote[] }> =>
     inspector.post('Runtime.getProperties', { objectId, ownProperties: true, objectGroup: GROUP });
   try {
-    return await inspector.withDebugger(async (scripts) => {
+    return await inspector.withDebugger(async ({ scripts }) => {
       const { result } = await inspector.post('Runtime.evaluate', { expression: `${HOOK_EXPRESSION}.functionsOf(${id})`, silent: true, objectGroup: GROUP });
       const items = (await props(result.objectId)).result.filter((item) => /^\d+$/.test(item.name));
       const locations: string[] = [];
@@ -37,7 +37,7 @@ export async function functionLocations(main: MainThread, id: number): Promise<s
         locations.push(where);
       }
       return locations;
-    }, MAIN_DEADLINE_MS);
+    }, { timeoutMs: MAIN_DEADLINE_MS });
   } finally {
     // Harmless when the session already closed: a disconnect releases every object anyway.
     inspector.post('Runtime.releaseObjectGroup', { objectGroup: GROUP }).catch(() => {});

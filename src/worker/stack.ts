@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAIN_DEADLINE_MS, MainThreadBusyError, type PausedEvent, type ScriptUrls } from './inspector';
 import type { MainThread } from './main-thread';
+import { withMainPaused } from './pause';
 
 /** One frame of a JavaScript stack, with 1-based line and column. */
 export interface Frame {
@@ -15,7 +16,11 @@ export interface Frame {
 export type StackReport =
   | { state: 'running'; stalledMs: number; frames: Frame[] }
   | { state: 'idle'; stalledMs: number }
-  | { state: 'native'; stalledMs: number };
+  | { state: 'native'; stalledMs: number }
+  /** Paused by a debugger (a developer's, or the app's own inspector session), which the monitor leaves alone. */
+  | { state: 'debugger'; stalledMs: number }
+  /** Not read, so as not to pause a process a developer's debugger can attach to (see PauseOptions). */
+  | { state: 'unread'; stalledMs: number };
 
 /** A loop that has not turned for this long is blocked, not between two callbacks. */
 export const BLOCKED_AFTER_MS = 150;
@@ -51,35 +56,24 @@ function noAppCode(frames: Frame[]): boolean {
 }
 
 /**
- * Pauses the main thread through the inspector, reads its stack and resumes it at once.
+ * Pauses the main thread through the inspector, reads its stack and resumes it at once (see pause.ts).
  * Works while the loop is stuck in JavaScript; in native code nothing can interrupt it, which is reported as such.
  */
-export async function captureMainStack(main: MainThread): Promise<StackReport> {
+export async function captureMainStack(main: MainThread, { spareDebuggable = false } = {}): Promise<StackReport> {
   const stalledMs = main.stalledMs();
   const blocked = stalledMs > BLOCKED_AFTER_MS;
-  const { inspector } = main;
   try {
-    return await inspector.withDebugger(async (scripts) => {
-      const pause = async (waitMs: number): Promise<PausedEvent | null> => {
-        const paused = inspector.nextPause(waitMs);
-        await inspector.post('Debugger.pause');
-        return paused;
-      };
-      let event = await pause(blocked ? MAIN_DEADLINE_MS : IDLE_WAIT_MS);
-      // A pause can be lost right after another capture resumed the thread; if the loop turned out to be
-      // blocked meanwhile, ask once more and wait as long as for a block.
-      if (!event && !blocked && main.stalledMs() > BLOCKED_AFTER_MS) event = await pause(MAIN_DEADLINE_MS);
-      if (!event) return { state: blocked ? 'native' : 'idle', stalledMs: main.stalledMs() };
-      let frames: Frame[];
-      try {
-        frames = toFrames(event, scripts);
-      } finally {
-        await inspector.post('Debugger.resume');
-      }
-      // Without app frames the pause landed between callbacks, not inside a blocker.
-      if (noAppCode(frames)) return { state: 'idle', stalledMs: main.stalledMs() };
-      return { state: 'running', stalledMs: Math.max(stalledMs, main.stalledMs()), frames };
-    }, MAIN_DEADLINE_MS);
+    const capture = (waitMs: number) => withMainPaused(main.inspector, { waitMs, deadlineMs: MAIN_DEADLINE_MS, spareDebuggable }, toFrames);
+    let outcome = await capture(blocked ? MAIN_DEADLINE_MS : IDLE_WAIT_MS);
+    // An idle loop that turned out to be blocked meanwhile gets a second try, with as long a wait as a block.
+    if (outcome.kind === 'missed' && !blocked && main.stalledMs() > BLOCKED_AFTER_MS) outcome = await capture(MAIN_DEADLINE_MS);
+    if (outcome.kind === 'held-by-debugger') return { state: 'debugger', stalledMs: main.stalledMs() };
+    if (outcome.kind === 'debuggable') return { state: 'unread', stalledMs: main.stalledMs() };
+    if (outcome.kind === 'missed') return { state: blocked ? 'native' : 'idle', stalledMs: main.stalledMs() };
+    const frames = outcome.value;
+    // Without app frames the pause landed between callbacks, not inside a blocker.
+    if (noAppCode(frames)) return { state: 'idle', stalledMs: main.stalledMs() };
+    return { state: 'running', stalledMs: Math.max(stalledMs, main.stalledMs()), frames };
   } catch (error) {
     if (error instanceof MainThreadBusyError) return { state: 'native', stalledMs: main.stalledMs() };
     throw error;

@@ -1,5 +1,7 @@
 import { HEARTBEAT_MS, sharedNow } from '../protocol/threads';
+import { MAIN_DEADLINE_MS } from './inspector';
 import type { MainThread } from './main-thread';
+import { heldByDebugger } from './pause';
 import { captureMainStack, isAppFrame, type Frame, type StackReport } from './stack';
 
 /** One stall of the main thread's event loop, as the watchdog saw it. */
@@ -18,12 +20,22 @@ export interface Block {
 export interface Watchdog {
   /** The last blocks, newest first. */
   blocks(): Block[];
-  /** The stall in progress, in ms, or 0. */
+  /** The stall in progress, in ms, or 0 (also while a debugger holds the thread paused). */
   stalledMs(): number;
   stop(): void;
 }
 
 const KEEP = 100;
+/** How often a long stall is checked again for a debugger's pause, which may have begun during it. */
+const RECHECK_MS = 500;
+
+interface Stall {
+  beforeBeat: number;
+  report: Promise<StackReport>;
+  debuggerPause: boolean;
+  /** When it was last checked for a debugger's pause, or Infinity while a check runs. */
+  checkedAt: number;
+}
 
 function describeFrame(frame: Frame): string {
   return `${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`;
@@ -33,6 +45,8 @@ function describeFrame(frame: Frame): string {
 function whereBlocked(report: StackReport): string {
   if (report.state === 'native') return '(native code: no JavaScript stack)';
   if (report.state === 'idle') return '(over before its stack could be read)';
+  if (report.state === 'debugger') return '(paused in a debugger)';
+  if (report.state === 'unread') return '(stack not read: a debugger can attach to this process; stacktrace reads it on demand)';
   const frame = report.frames.find(isAppFrame) ?? report.frames[0];
   return frame ? describeFrame(frame) : '(no stack)';
 }
@@ -44,26 +58,41 @@ function whereBlocked(report: StackReport): string {
 export function startWatchdog(main: MainThread, thresholdMs: number, log: (block: Block) => void): Watchdog {
   const ring: Block[] = [];
   let nextId = 1;
-  let open: { beforeBeat: number; report: Promise<StackReport> } | undefined;
+  let open: Stall | undefined;
 
   const poll = setInterval(() => {
     const lastBeat = main.lastBeat();
     const stalled = sharedNow() - lastBeat;
     if (!open && stalled > thresholdMs) {
-      const report = captureMainStack(main).catch((): StackReport => ({ state: 'native', stalledMs: 0 }));
-      open = { beforeBeat: lastBeat, report };
+      const report = captureMainStack(main, { spareDebuggable: true }).catch((): StackReport => ({ state: 'native', stalledMs: 0 }));
+      const stall: Stall = { beforeBeat: lastBeat, report, debuggerPause: false, checkedAt: Infinity };
+      void report.then((caught) => {
+        stall.debuggerPause = caught.state === 'debugger';
+        stall.checkedAt = sharedNow();
+      });
+      open = stall;
     } else if (open && lastBeat !== open.beforeBeat) {
       // The block began somewhere within one heartbeat period after the last beat: count half of it.
       const durationMs = Math.max(0, Math.round(lastBeat - open.beforeBeat - HEARTBEAT_MS / 2));
       const startedAt = Math.round(open.beforeBeat + HEARTBEAT_MS / 2);
-      const { report } = open;
+      const stall = open;
+      const { report } = stall;
       open = undefined;
       void report.then((caught) => {
+        // A debugger's pause stops the loop on purpose: it is not a block.
+        if (stall.debuggerPause) return;
         const frames = caught.state === 'running' ? caught.frames : null;
         const block = { id: nextId++, startedAt, durationMs, frames, where: whereBlocked(caught) };
         ring.unshift(block);
         if (ring.length > KEEP) ring.pop();
         log(block);
+      });
+    } else if (open && !open.debuggerPause && sharedNow() - open.checkedAt > RECHECK_MS) {
+      const stall = open;
+      stall.checkedAt = Infinity;
+      void heldByDebugger(main.inspector, MAIN_DEADLINE_MS).catch(() => false).then((held) => {
+        stall.debuggerPause ||= held;
+        stall.checkedAt = sharedNow();
       });
     }
     // Polling is cheap but wakes a thread: a beat's period is as fine as the heartbeat itself can tell.
@@ -72,7 +101,7 @@ export function startWatchdog(main: MainThread, thresholdMs: number, log: (block
 
   return {
     blocks: () => [...ring],
-    stalledMs: () => (open ? Math.round(sharedNow() - open.beforeBeat) : 0),
+    stalledMs: () => (open && !open.debuggerPause ? Math.round(sharedNow() - open.beforeBeat) : 0),
     stop: () => clearInterval(poll),
   };
 }
