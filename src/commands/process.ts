@@ -2,13 +2,17 @@ import { BLOCKED_AFTER_MS, captureMainStack } from '../worker/stack';
 import { printable } from './format';
 import { command } from './types';
 
+// Debugger.enable (which lists every script), one pause and resume, Debugger.disable.
+const CAPTURE_COST_MS = 5;
+
 /** `stacktrace`: the main thread's JavaScript stack, above all while the loop is blocked. */
 export const stacktrace = command({
   name: 'stacktrace',
   aliases: ['st', 'stack'],
   description: "Print the main thread's current JavaScript stack, even while the event loop is blocked",
   async run(ctx) {
-    const report = await captureMainStack(ctx.main);
+    // Charged a fixed estimate: most of a capture's time is spent waiting for the pause, not by the main thread.
+    const report = await ctx.main.budgeted(() => captureMainStack(ctx.main), CAPTURE_COST_MS);
     if (report.state === 'idle' && report.stalledMs <= BLOCKED_AFTER_MS) {
       ctx.print(`The event loop is idle, waiting for events (last turn ${report.stalledMs} ms ago).`);
     } else if (report.state === 'idle') {

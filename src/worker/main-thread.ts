@@ -27,8 +27,8 @@ export interface MainThread {
    * asked again within a few ms is answered from the last answer.
    */
   query<T>(call: string): Promise<T>;
-  /** Runs a read made of several inspector requests (such as the source locations of `where`) within the same budget. */
-  budgeted<T>(work: () => Promise<T>): Promise<T>;
+  /** Runs a read made of several inspector requests (such as the source locations of `where`) within the same budget, charged `costMs` or its wall time. */
+  budgeted<T>(work: () => Promise<T>, costMs?: number): Promise<T>;
   /** Runs a mutation between the app's callbacks and returns its result; withdrawn if the main thread cannot start it in time. */
   call<T>(op: MainOperation, ...args: unknown[]): Promise<T>;
   /** Like call; when `signal` aborts, it rejects at once and the main thread aborts the signal the call runs with. */
@@ -113,7 +113,7 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
         return reads.query<T>(call, deadlineAt);
       }, () => `the main thread has not answered for ${MAIN_DEADLINE_MS} ms (its event loop last turned ${stalledMs()} ms ago)`);
     },
-    budgeted: <T>(work: () => Promise<T>) => reads.budgeted(work, Date.now() + MAIN_DEADLINE_MS),
+    budgeted: <T>(work: () => Promise<T>, costMs?: number) => reads.budgeted(work, Date.now() + MAIN_DEADLINE_MS, costMs),
     call: <T>(op: MainOperation, ...args: unknown[]) => send<T>(op, args),
     callUntil: <T>(signal: AbortSignal, op: MainOperation, ...args: unknown[]) => send<T>(op, args, signal),
   };

@@ -28,8 +28,8 @@ export class ReadBudgetError extends Error {
 export interface Reads {
   /** Evaluates `hook.<call>` on the main thread, or answers from a snapshot of the same call a few ms old. */
   query<T>(call: string, deadlineAt: number): Promise<T>;
-  /** Runs a read made of several inspector requests within the budget, charging its wall time. */
-  budgeted<T>(work: () => Promise<T>, deadlineAt: number): Promise<T>;
+  /** Runs a read made of several inspector requests within the budget, charging `costMs`, or else its wall time. */
+  budgeted<T>(work: () => Promise<T>, deadlineAt: number, costMs?: number): Promise<T>;
   /** Drops every snapshot: something changed (a cancel, trace on), so the next read must see it. */
   invalidate(): void;
 }
@@ -76,14 +76,21 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
    */
   async function charged<T>(key: string, deadlineAt: number, work: () => Promise<{ value: T; costMs: number | null }>): Promise<T> {
     await waitForBudget(deadlineAt);
+    // A read while the loop is stuck takes nothing the app would have done meanwhile: it may use up the balance,
+    // but not run it into a debt that would make the user wait once the block is over.
+    const floor = stalledMs() >= STALLED_MS ? Math.min(0, budget.balanceMs) : -Infinity;
+    const charge = (ms: number): void => {
+      budget = spend(budget, performance.now(), ms);
+      budget = { ...budget, balanceMs: Math.max(floor, budget.balanceMs) };
+    };
     const estimate = costs.get(key) ?? OVERHEAD_MS;
-    budget = spend(budget, performance.now(), estimate);
+    charge(estimate);
     const started = performance.now();
     const { value, costMs } = await work();
     const real = costMs ?? Math.min(MAX_WALL_CHARGE_MS, performance.now() - started);
     keep(costs, key, real);
     debug('%s cost %d ms of the main thread', key, real);
-    budget = spend(budget, performance.now(), real - estimate);
+    charge(real - estimate);
     return value;
   }
 
@@ -125,9 +132,9 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
       // Parsed for each caller: commands sort and reverse what they get.
       return (json === undefined ? undefined : JSON.parse(json)) as T;
     },
-    budgeted<T>(work: () => Promise<T>, deadlineAt: number): Promise<T> {
+    budgeted<T>(work: () => Promise<T>, deadlineAt: number, costMs?: number): Promise<T> {
       // One at a time: their cost is their wall time, which would count the wait for one another too.
-      const mine = severalInTurn.then(() => charged('(several requests)', deadlineAt, async () => ({ value: await work(), costMs: null })));
+      const mine = severalInTurn.then(() => charged(costMs === undefined ? '(several requests)' : '(fixed cost)', deadlineAt, async () => ({ value: await work(), costMs: costMs ?? null })));
       severalInTurn = mine.catch(() => {});
       return mine;
     },
