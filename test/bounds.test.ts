@@ -205,12 +205,12 @@ describe('the monitor thread', { timeout: WAIT_MS * 2 }, () => {
       const threads = require('node:worker_threads');
       const Worker = threads.Worker;
       threads.Worker = class extends Worker {
-        constructor(file, options) { super(file, { ...options, resourceLimits: { ...options.resourceLimits, maxOldGenerationSizeMb: 8 } }); }
+        constructor(file, options) { super(file, { ...options, resourceLimits: { ...options.resourceLimits, maxOldGenerationSizeMb: 16 } }); }
       };
-      for (let i = 0; i < 30000; i++) setInterval(() => {}, 100000 + i);
+      for (let i = 0; i < 100000; i++) setInterval(() => {}, 100000 + i);
       setInterval(function tick() { console.log('tick'); }, 50);
       require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))}).startMonitor({ port: ${port}, consolePort: ${consolePort} })
-        .ready.then(() => console.log('ready'));
+        .ready.then(() => console.log('ready'), (error) => console.log('not started: ' + error.message));
     `);
     const doomed = net.connect(port, '127.0.0.1');
     doomed.on('error', () => {});
