@@ -1,6 +1,7 @@
 import parse from 'yargs-parser';
 import createDebug from 'debug';
 import { MainThreadBusyError } from '../worker/inspector';
+import { ReadBudgetError } from '../worker/reads';
 import { printable } from './format';
 import { describe, lookUpCommand, usage } from './help';
 import { type Command, type CommandContext, type CommandInput, UsageError } from './types';
@@ -73,6 +74,7 @@ export async function runLine(line: string, ctx: CommandContext): Promise<void> 
   } catch (error) {
     // Messages may quote what the client typed, escape bytes included: printable keeps them from driving the terminal.
     if (error instanceof UsageError) ctx.print(`✗ ${printable(error.message)}`);
+    else if (error instanceof ReadBudgetError) ctx.print(`✗ ${printable(error.message)}`);
     else if (error instanceof MainThreadBusyError) ctx.print(`✗ ${printable(error.message)}; stacktrace shows what it is doing`);
     else {
       debug('%s failed: %O', name, error);

@@ -6,6 +6,7 @@ import type { CommandContext } from '../commands/types';
 import { createLineSplitter, MAX_LINE_BYTES } from '../protocol/lines';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
 import type { MainThread } from './main-thread';
+import { ReadBudgetError } from './reads';
 import type { Watchdog } from './watchdog';
 import { describeEndpoint, type Endpoint } from '../config';
 import { TOKEN_PROMPT } from '../protocol/admission';
@@ -39,8 +40,8 @@ async function banner(main: MainThread): Promise<string> {
   try {
     const count = (await main.query<unknown[]>('list(false)')).length;
     tasks = `${count} task${count === 1 ? '' : 's'} running`;
-  } catch {
-    tasks = `main thread busy for ${main.stalledMs()} ms`;
+  } catch (error) {
+    tasks = error instanceof ReadBudgetError ? 'tasks not counted now (the reads have used their share of the main thread)' : `main thread busy for ${main.stalledMs()} ms`;
   }
   return `aiomonitor: Node.js ${process.version}, pid ${process.pid}, ${tasks}\nType help for available commands\n`;
 }
