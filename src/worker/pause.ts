@@ -53,16 +53,21 @@ async function pauseIn<T>(section: DebuggerSection, { waitMs, deadlineMs, spareD
     const open = await section.post('Runtime.evaluate', { expression: INSPECTOR_OPEN, returnByValue: true, silent: true }, deadlineMs);
     if (open.result?.value === true) return { kind: 'debuggable' };
   }
-  let state: 'waiting' | 'caught' | 'gave-up' = 'waiting';
+  let state: 'asking' | 'waiting' | 'caught' | 'gave-up' = 'asking';
+  let foreign = false;
   let settle: (event: PausedEvent | null) => void = () => {};
   const landed = new Promise<PausedEvent | null>((resolve) => { settle = resolve; });
   const giveUp = (): void => {
-    if (state !== 'waiting') return;
+    if (state !== 'waiting' && state !== 'asking') return;
     state = 'gave-up';
     settle(null);
   };
   section.onPause((event) => {
-    if (state === 'waiting') {
+    // V8 may tell a newly enabled session of a pause that is already on after its answer to Debugger.enable;
+    // one reported before the answer to the request after it is someone else's.
+    if (state === 'asking') {
+      foreign = true;
+    } else if (state === 'waiting') {
       state = 'caught';
       settle(event);
     } else if (state === 'gave-up') {
@@ -72,6 +77,12 @@ async function pauseIn<T>(section: DebuggerSection, { waitMs, deadlineMs, spareD
   });
   const timer = setTimeout(giveUp, waitMs);
   try {
+    await section.post('Runtime.evaluate', { expression: '0', silent: true, disableBreaks: true }, deadlineMs);
+    if (foreign) {
+      debug('a pause was reported before ours was asked for: another debugger holds the main thread');
+      return { kind: 'held-by-debugger' };
+    }
+    if (state === 'asking') state = 'waiting';
     await section.post('Debugger.pause', {}, deadlineMs);
     const event = await landed;
     if (!event) return { kind: 'missed' };
