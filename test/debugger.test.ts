@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test, type TestContext } from 'node:test';
-import { REGISTER, connect, startApp, waitFor, writeScript, type App } from './helpers';
+import { REGISTER, connect, startApp, waitFor, writeScript, type App, type Client } from './helpers';
 
 /**
  * A developer's debugger: a CDP client over the inspector's WebSocket, as Chrome DevTools is. With `pause` it
@@ -51,6 +51,12 @@ async function debug(t: TestContext, app: App, mode: 'pause' | 'brk', holdMs: nu
 
 const HOLD_MS = 1500;
 
+/** No block as long as the debugger's pause was recorded (a busy machine may stall the app briefly by itself). */
+async function assertPauseNotRecorded(client: Client): Promise<void> {
+  const { blocks } = JSON.parse(await client.command('blocks --json')) as { blocks: { durationMs: number; where: string }[] };
+  assert.deepEqual(blocks.filter((block) => block.durationMs >= HOLD_MS / 2), [], 'the pause was recorded as a block');
+}
+
 /**
  * An in-process debugger: a worker thread of the app that pauses the main thread through its own
  * inspector session, as a debugger embedded in the app would. It writes straight to fd 1, since the
@@ -98,7 +104,7 @@ describe("a developer's debugger", () => {
     assert.match(await client.command('ps'), /interval\s+poll every 20 ms/);
     await waitFor(() => /held|someone else/.test(developer.output()), () => `the end of the pause; the debugger printed: ${developer.output()}`);
     assert.match(developer.output(), /held \d+ ms, resumed by the debugger/, "the monitor did not end the developer's pause");
-    assert.equal(await client.command('blocks'), 'No blocks so far.\r\n', app.stderr());
+    await assertPauseNotRecorded(client);
   });
 
   test('under --inspect-brk, a debugger statement holds the app for as long as the debugger keeps it paused', async (t) => {
@@ -116,7 +122,7 @@ describe("a developer's debugger", () => {
     assert.match(await client.command('ps'), /interval\s+poll every 20 ms/);
     await waitFor(() => /held|someone else/.test(developer.output()), () => `the end of the pause; the debugger printed: ${developer.output()}`);
     assert.match(developer.output(), /held \d+ ms, resumed by the debugger/, "the monitor did not end the developer's pause");
-    assert.equal(await client.command('blocks'), 'No blocks so far.\r\n');
+    await assertPauseNotRecorded(client);
   });
 
   test("an app's own worker that pauses the main thread through the inspector keeps it paused", async (t) => {
@@ -135,6 +141,6 @@ describe("a developer's debugger", () => {
     assert.match(await client.command('ps'), /interval\s+poll every 20 ms/);
     await waitFor(() => /held|someone else/.test(app.stdout()), () => `the end of the pause; the app printed: ${app.stdout()}`);
     assert.match(app.stdout(), /held \d+ ms, resumed by the debugger/, "the monitor did not end the developer's pause");
-    assert.equal(await client.command('blocks'), 'No blocks so far.\r\n', app.stderr());
+    await assertPauseNotRecorded(client);
   });
 });

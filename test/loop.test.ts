@@ -42,7 +42,6 @@ async function attach(t: TestContext, env: NodeJS.ProcessEnv = {}): Promise<{ ap
 describe('blocks', { timeout: WAIT_MS * 2 }, () => {
   test('a stall is recorded with the blocking function and about its real duration', async (t) => {
     const { client, stall } = await attach(t);
-    assert.match(await client.command('blocks'), /No blocks so far/);
     const real = await stall(1000);
     let listing = '';
     for (let tries = 0; tries < 50 && !/crunchNumbers/.test(listing); tries++) listing = await client.command('blocks');
