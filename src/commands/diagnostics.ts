@@ -7,7 +7,6 @@ import { DIAGNOSTICS_EXPRESSION } from '../main/diagnostics-hook';
 import { HOT_HEADER, hotRows, hottestFunctions, type HotFunction } from '../worker/cpuprofile';
 import { MAIN_DEADLINE_MS, type MainInspector } from '../worker/inspector';
 import { writeOutput, type ExitGuard } from '../worker/output-file';
-import { heldByDebugger } from '../worker/pause';
 import { BLOCKED_AFTER_MS, displayUrl } from '../worker/stack';
 import { table } from './format';
 import { command, UsageError } from './types';
@@ -97,14 +96,10 @@ export const profile = command({
     const seconds = readSeconds(secondsText);
     const { inspector } = ctx.main;
     await exclusively('a CPU profile', () => writeOutput(pathText, 'cpuprofile', exitGuard(inspector), async (file, handle) => {
-      // A loop that has not turned for a while is blocked, or held by a debugger, whose pause nothing is compiled for.
-      const stalled = ctx.main.stalledMs() > BLOCKED_AFTER_MS;
-      const paused = stalled && await heldByDebugger(inspector, MAIN_DEADLINE_MS).catch(() => false);
       // Precise coverage is one mode for the whole process: switching it off would spoil NODE_V8_COVERAGE's.
-      const recompile = stalled && !paused && !process.env.NODE_V8_COVERAGE;
+      const recompile = ctx.main.stalledMs() > BLOCKED_AFTER_MS && !process.env.NODE_V8_COVERAGE;
       const started = (): void => {
         ctx.print(`Profiling the main thread for ${seconds} s...`);
-        if (paused) ctx.print('The main thread is paused in a debugger: the profile records it idle until the debugger resumes it.');
         if (recompile) ctx.print('The loop is blocked: its optimized code is dropped and compiled again, so that the profile can name the blocking function.');
       };
       let recorded: Profiler.Profile;
