@@ -211,7 +211,7 @@ describe('the app is untouched', { timeout: WAIT_MS * 2 }, () => {
 
   test('an unhandled rejection ends the app as it would without the monitor', async (t) => {
     const app = await launch(t, {}, 'console.log("ready"); setTimeout(() => Promise.reject(new Error("nobody caught me")), 100);');
-    assert.deepEqual(await app.waitForExit(), { code: 1, signal: null });
+    assert.deepEqual(await app.waitForExit(), { code: 1, signal: null }, `the app's stderr: ${app.stderr()}`);
     assert.match(app.stderr(), /Error: nobody caught me/);
   });
 
