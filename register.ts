@@ -1,3 +1,3 @@
-import { startFromEnvironment } from './src/preload';
+import { startFromEnvironment } from './src/main/preload';
 
 startFromEnvironment();

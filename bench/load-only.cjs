@@ -1,3 +1,3 @@
 // A reference preload for the memory measurement: the monitor's code loaded on the main thread
 // through the package's main entry, but no monitor started, so no worker thread and no server.
-require('../dist/src/index.js');
+require('../dist/src/main/index.js');

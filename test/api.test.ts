@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { startMonitor, type Monitor } from '../src/index';
+import { startMonitor, type Monitor } from '../src/main/index';
 import { connect, holdPort, ROOT, startApp, waitFor, type App } from './helpers';
 
 // The scripts load the compiled package the way an app would: by its CommonJS entry, or by URL from ESM.

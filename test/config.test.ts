@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, isLoopback, optionsFromEnv, resolveOptions } from '../src/config';
+import { ConfigError, isLoopback, optionsFromEnv, resolveOptions } from '../src/shared/config';
 
 test('the environment maps to options', () => {
   const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined, blockThreshold: undefined, blockLog: undefined, maxTerminationHistory: undefined, trace: undefined };

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { COMMANDS } from '../src/commands';
-import { BUILTIN_NAMES } from '../src/commands/builtin-names';
-import { defineCommand } from '../src/index';
+import { BUILTIN_NAMES } from '../src/shared/command-spec';
+import { defineCommand } from '../src/main/index';
 import { attach, connect, ROOT, startApp, type App, type Client } from './helpers';
 
 const APP = `

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { startMonitor } from '../src/index';
+import { startMonitor } from '../src/main/index';
 import { connect, freePort, startApp, waitFor, WAIT_MS, type App } from './helpers';
 
 const IDLE_APP = 'setInterval(function pollQueue() {}, 1000); console.log("ready");';

@@ -8,7 +8,7 @@ import { HOT_HEADER, hotRows, hottestFunctions, type HotFunction } from '../work
 import { MAIN_DEADLINE_MS, type MainInspector } from '../worker/inspector';
 import { writeOutput, type ExitGuard } from '../worker/output-file';
 import { BLOCKED_AFTER_MS, displayUrl } from '../worker/stack';
-import { table } from './format';
+import { table } from '../shared/text';
 import { command, UsageError } from './types';
 
 const debug = createDebug('aiomonitor:diagnostics');

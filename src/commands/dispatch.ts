@@ -2,7 +2,7 @@ import parse from 'yargs-parser';
 import createDebug from 'debug';
 import { MainThreadBusyError } from '../worker/inspector';
 import { ReadBudgetError } from '../worker/reads';
-import { printable } from './format';
+import { printable } from '../shared/text';
 import { describe, lookUpCommand, usage } from './help';
 import { type Command, type CommandContext, type CommandInput, UsageError } from './types';
 

@@ -1,6 +1,6 @@
 import type { EndedDetail } from '../main/inspect-hook';
 import type { EndedRow } from '../main/registry';
-import { ago, duration, plural, printable, printableLines, table } from './format';
+import { ago, duration, plural, printable, printableLines, table } from '../shared/text';
 import { isoTime, JSON_OPTION, printJson } from './json';
 import { command, rowLimit, taskId, UsageError } from './types';
 

@@ -1,7 +1,7 @@
 import type { MemReport } from '../main/inspect-hook';
 import type { DelayStats, LoopReport } from '../main/loop-watch';
 import type { Block } from '../worker/watchdog';
-import { ago, plural, printable, table } from './format';
+import { ago, plural, printable, table } from '../shared/text';
 import { isoTime, JSON_OPTION, printJson } from './json';
 import { command, taskId, UsageError } from './types';
 

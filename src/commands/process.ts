@@ -1,5 +1,5 @@
 import { BLOCKED_AFTER_MS, captureMainStack } from '../worker/stack';
-import { printable } from './format';
+import { printable } from '../shared/text';
 import { command } from './types';
 
 // Debugger.enable (which lists every script), one pause and resume, Debugger.disable.

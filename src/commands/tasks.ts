@@ -1,6 +1,6 @@
 import type { TaskDetail, TaskRow } from '../main/tasks';
 import { functionLocations } from '../worker/locations';
-import { duration, plural, printable, printableLines, table } from './format';
+import { duration, plural, printable, printableLines, table } from '../shared/text';
 import { JSON_OPTION, printJson } from './json';
 import { command, rowLimit, taskId, UsageError } from './types';
 

@@ -1,4 +1,4 @@
-import { ago } from './format';
+import { ago } from '../shared/text';
 import { command, UsageError } from './types';
 
 /** `trace [on|off]`: switches the recording of creation chains that `where` prints, or says whether it is on. */

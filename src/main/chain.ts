@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { TraceLink } from './registry';
-import { duration } from '../commands/format';
+import { duration } from '../shared/text';
 
 // Frames of the monitor itself (this copy, or another copy installed as a dependency) say nothing about the app.
 const OWN_DIR = path.resolve(__dirname, '..');

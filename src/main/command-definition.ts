@@ -1,4 +1,4 @@
-import { BUILTIN_NAMES } from '../commands/builtin-names';
+import { BUILTIN_NAMES } from '../shared/command-spec';
 import type { OptionSpec } from '../commands/types';
 
 /** How an app describes a custom command to `defineCommand`. */

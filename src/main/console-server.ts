@@ -3,7 +3,7 @@ import type vm from 'node:vm';
 import { Readable, Writable } from 'node:stream';
 import createDebug from 'debug';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
-import type { Endpoint } from '../config';
+import type { Endpoint } from '../shared/config';
 import { openDoor, type AdmissionRules } from '../protocol/admission';
 import { MAX_UNSENT_OUTPUT, paceInput, type Intake } from '../protocol/intake';
 import { listen } from '../protocol/listen';

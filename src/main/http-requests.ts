@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { duration } from '../commands/format';
+import { duration } from '../shared/text';
 import { addLive, recordEnd, registry, type EndedTask, type LiveTask, type Outcome, type TraceLink } from './registry';
 
 /** The part of undici's internal Request that its diagnostics channels carry and that fetch requests are seen through. */

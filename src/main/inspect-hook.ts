@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { appSignalListeners } from './exit-cleanup';
-import { HOOK_SYMBOL } from '../protocol/threads';
+import { HOOK_SYMBOL } from '../shared/contract';
 import type { CustomCommandSpec } from './command-definition';
 import { commandSpecs } from './custom-commands';
 import { gcReport, loopReport, type GcReport, type LoopReport } from './loop-watch';

@@ -1,5 +1,5 @@
 import { createHistogram, performance, PerformanceObserver, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
-import { HEARTBEAT_MS, sharedNow } from '../protocol/threads';
+import { HEARTBEAT_MS, sharedNow } from '../shared/contract';
 import { ownObjects } from './tasks';
 
 /** Event-loop delay percentiles in ms. */

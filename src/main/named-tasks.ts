@@ -1,5 +1,5 @@
 import { addLive, endLive, registry, type LiveTask, type TraceLink } from './registry';
-import { duration } from '../commands/format';
+import { duration } from '../shared/text';
 
 /** Options of `task()`. */
 export interface TaskOptions {

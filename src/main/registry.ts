@@ -4,7 +4,7 @@
  * There is one per process, kept on globalThis, so that every copy of the package (the preload's, the
  * app's `require`, the app's `import`) sees the same tasks under the same IDs.
  */
-import { MAX_TERMINATION_HISTORY } from '../config';
+import { MAX_TERMINATION_HISTORY } from '../shared/config';
 
 /** A link of a task's creation chain, recorded while tracing is on. */
 export interface TraceLink {

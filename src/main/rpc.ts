@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import createDebug from 'debug';
-import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../protocol/threads';
+import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../shared/contract';
 import { cancelTask } from './cancel';
 import type { CommandInput } from '../commands/types';
 import { runCustomCommand } from './custom-commands';

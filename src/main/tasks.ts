@@ -1,9 +1,9 @@
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import type { Worker } from 'node:worker_threads';
-import { describeClusterWorker } from '../cluster';
-import { describeEndpoint } from '../config';
-import { duration } from '../commands/format';
+import { describeClusterWorker } from './cluster';
+import { describeEndpoint } from '../shared/config';
+import { duration } from '../shared/text';
 import { forgetIdsExcept, idOf, liveTasks, objectById, type LiveTask } from './registry';
 import { loopStalledMs } from './loop-watch';
 import { describeTimer, isTimer, listTimers, runningTimer, runningTimerRow, timerRow, type TimerInternals } from './timers';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import createDebug from 'debug';
-import { describeEndpoint, PRIVATE_DIR_PREFIX, type Endpoint } from '../config';
+import { describeEndpoint, PRIVATE_DIR_PREFIX, type Endpoint } from '../shared/config';
 
 const debug = createDebug('aiomonitor:listen');
 

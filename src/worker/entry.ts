@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import createDebug from 'debug';
-import type { FromWorker, ToWorker, WorkerSetup } from '../protocol/threads';
+import type { FromWorker, ToWorker, WorkerSetup } from '../shared/contract';
 import { connectMainInspector } from './inspector';
 import { linkMainThread } from './main-thread';
 import { listenMonitor, type MonitorServer } from './server';

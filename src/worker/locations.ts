@@ -1,4 +1,4 @@
-import { HOOK_EXPRESSION } from '../protocol/threads';
+import { HOOK_EXPRESSION } from '../shared/contract';
 import { MAIN_DEADLINE_MS } from './inspector';
 import type { MainThread } from './main-thread';
 import { displayUrl } from './stack';

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../protocol/threads';
+import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../shared/contract';
 import { MAIN_DEADLINE_MS, MainThreadBusyError, type MainInspector } from './inspector';
 import { createReads } from './reads';
 import { adoptTimerLists } from './timer-lists';

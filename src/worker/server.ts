@@ -1,6 +1,6 @@
 import net from 'node:net';
 import createDebug from 'debug';
-import type { Endpoint } from '../config';
+import type { Endpoint } from '../shared/config';
 import { openDoor, type AdmissionRules } from '../protocol/admission';
 import { listen } from '../protocol/listen';
 import { serveSession, type SessionEnvironment } from './session';

@@ -8,7 +8,7 @@ import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
 import type { MainThread } from './main-thread';
 import { ReadBudgetError } from './reads';
 import type { Watchdog } from './watchdog';
-import { describeEndpoint, type Endpoint } from '../config';
+import { describeEndpoint, type Endpoint } from '../shared/config';
 import { TOKEN_PROMPT } from '../protocol/admission';
 import { MAX_UNSENT_OUTPUT, paceInput } from '../protocol/intake';
 

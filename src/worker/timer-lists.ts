@@ -1,6 +1,6 @@
 import createDebug from 'debug';
 import type { MainInspector } from './inspector';
-import { HOOK_EXPRESSION } from '../protocol/threads';
+import { HOOK_EXPRESSION } from '../shared/contract';
 
 const debug = createDebug('aiomonitor:inspector');
 

@@ -1,4 +1,4 @@
-import { HEARTBEAT_MS, sharedNow } from '../protocol/threads';
+import { HEARTBEAT_MS, sharedNow } from '../shared/contract';
 import { MAIN_DEADLINE_MS } from './inspector';
 import type { MainThread } from './main-thread';
 import { heldByDebugger } from './pause';

@@ -1,5 +1,5 @@
 import yargsParser from 'yargs-parser';
-import { CONSOLE_PORT, MONITOR_HOST, MONITOR_PORT } from '../config';
+import { CONSOLE_PORT, MONITOR_HOST, MONITOR_PORT } from '../shared/config';
 
 /** Shown by `aiomon-run --help` and after a missing script, so it lists every wrapper flag. */
 export const USAGE = `Usage: aiomon-run [options] [--] script [args...]

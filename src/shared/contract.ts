@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { Endpoint } from '../config';
-import type { AdmissionRules } from './admission';
+import type { Endpoint } from './config';
+import type { AdmissionRules } from '../protocol/admission';
 
 /** The key of the main thread's inspect hook on globalThis (see main/inspect-hook.ts). */
 export const HOOK_SYMBOL = 'aiomonitor.inspect';

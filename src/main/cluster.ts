@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { CONSOLE_PORT, MONITOR_PORT, type MonitorOptions } from './config';
+import { CONSOLE_PORT, MONITOR_PORT, type MonitorOptions } from '../shared/config';
 
 type Cluster = typeof import('node:cluster').default;
 

@@ -1,7 +1,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { clusterWorkerId, forClusterWorker, notePrimaryOptions } from './cluster';
-import { printable } from './commands/format';
-import { optionsFromEnv } from './config';
+import { printable } from '../shared/text';
+import { optionsFromEnv } from '../shared/config';
 import { startInBackground } from './monitor';
 
 const STARTED = Symbol.for('aiomonitor.preloaded');

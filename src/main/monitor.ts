@@ -2,18 +2,18 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
-import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from './config';
-import { listenConsole, type ConsoleServer } from './main/console-server';
-import { acquireLoopWatch } from './main/loop-watch';
-import { acquireHttpTasks } from './main/http-tasks';
-import { installDiagnosticsHook } from './main/diagnostics-hook';
-import { removeFileOnExit } from './main/exit-cleanup';
-import { installInspectHook } from './main/inspect-hook';
-import { keepHistory } from './main/registry';
-import { serveCalls } from './main/rpc';
-import { holdTracing } from './main/trace';
-import type { ToWorker, WorkerSetup } from './protocol/threads';
-import { ownObjects } from './main/tasks';
+import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from '../shared/config';
+import { listenConsole, type ConsoleServer } from './console-server';
+import { acquireLoopWatch } from './loop-watch';
+import { acquireHttpTasks } from './http-tasks';
+import { installDiagnosticsHook } from './diagnostics-hook';
+import { removeFileOnExit } from './exit-cleanup';
+import { installInspectHook } from './inspect-hook';
+import { keepHistory } from './registry';
+import { serveCalls } from './rpc';
+import { holdTracing } from './trace';
+import type { ToWorker, WorkerSetup } from '../shared/contract';
+import { ownObjects } from './tasks';
 
 const debug = createDebug('aiomonitor:main');
 
@@ -42,7 +42,7 @@ function toAddress(monitor: Endpoint, console: Endpoint | null): MonitorAddress 
   };
 }
 
-const WORKER_ENTRY = path.join(__dirname, 'worker', 'entry.js');
+const WORKER_ENTRY = path.join(__dirname, '..', 'worker', 'entry.js');
 // Monitors that must not hold the process even while they start: the preload's, for an app that exits at once.
 const background = new WeakSet<Monitor>();
 const CLOSE_GRACE_MS = 2000;
