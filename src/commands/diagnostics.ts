@@ -5,11 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
 import { DIAGNOSTICS_EXPRESSION } from '../main/diagnostics-hook';
 import { HOT_HEADER, hotRows, hottestFunctions, type HotFunction } from '../worker/cpuprofile';
-import { MAIN_DEADLINE_MS, type MainInspector } from '../worker/inspector';
+import { type MainInspector } from '../worker/inspector';
 import { writeOutput, type ExitGuard } from '../worker/output-file';
 import { BLOCKED_AFTER_MS, displayUrl } from '../worker/stack';
 import { table } from '../shared/text';
 import { command, UsageError } from './types';
+import { deadlines } from '../worker/deadlines';
 
 const debug = createDebug('aiomonitor:diagnostics');
 
@@ -46,7 +47,7 @@ function megabytes(bytes: number): string {
 }
 
 /** Runs a call of the main thread's diagnostics hook; its exception becomes this thread's error. */
-async function callHook<T>(inspector: MainInspector, call: string, timeoutMs = MAIN_DEADLINE_MS): Promise<T> {
+async function callHook<T>(inspector: MainInspector, call: string, timeoutMs = deadlines.mainMs): Promise<T> {
   const answer = await inspector.post('Runtime.evaluate', { expression: `${DIAGNOSTICS_EXPRESSION}.${call}`, returnByValue: true, silent: true }, timeoutMs);
   if (answer.exceptionDetails) throw new Error(answer.exceptionDetails.exception?.description?.split('\n')[0] ?? answer.exceptionDetails.text);
   return answer.result?.value as T;

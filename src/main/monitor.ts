@@ -2,7 +2,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import createDebug from 'debug';
-import { describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from '../shared/config';
+import { deadlinesFromEnv, describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from '../shared/config';
 import { listenConsole, type ConsoleServer } from './console-server';
 import { acquireLoopWatch } from './loop-watch';
 import { acquireHttpTasks } from './http-tasks';
@@ -142,7 +142,7 @@ export class Monitor implements AsyncDisposable {
     const { port1: link, port2: workerEnd } = new MessageChannel();
     const consoleEndpoint = this.#console?.endpoint ?? null;
     const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
-    const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, watchdog, heartbeat, link: workerEnd };
+    const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;

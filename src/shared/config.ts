@@ -194,6 +194,30 @@ function envString(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return env[name]?.trim() || undefined;
 }
 
+/** How long the monitor thread waits for the main thread before it says that thread is busy, in ms. */
+export interface Deadlines {
+  /** For a read to answer, or a change to start. */
+  mainMs: number;
+  /** After mainMs, for the main thread's refusal of a change it was too late to start, so that "nothing was changed" is true. */
+  refusalGraceMs: number;
+  /** For the console to answer the `console` command. */
+  consoleStartMs: number;
+}
+
+/** The deadlines users get. */
+export const DEFAULT_DEADLINES: Deadlines = { mainMs: 2000, refusalGraceMs: 1000, consoleStartMs: 3000 };
+
+/**
+ * The deadlines, which only tests change: AIOMONITOR_TEST_DEADLINE_MS sets the main thread's and scales the
+ * others with it, so that a test blocks the loop for half a second where a user's app would have to block for five.
+ */
+export function deadlinesFromEnv(env: NodeJS.ProcessEnv = process.env): Deadlines {
+  const mainMs = envInteger(env, 'AIOMONITOR_TEST_DEADLINE_MS', 100, 60_000, 'a whole number of ms from 100 to 60000');
+  if (mainMs === undefined) return DEFAULT_DEADLINES;
+  const scale = mainMs / DEFAULT_DEADLINES.mainMs;
+  return { mainMs, refusalGraceMs: Math.round(DEFAULT_DEADLINES.refusalGraceMs * scale), consoleStartMs: Math.round(DEFAULT_DEADLINES.consoleStartMs * scale) };
+}
+
 /** Reads the MONITOR_* and CONSOLE_* variables; throws ConfigError naming a bad one. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorOptions {
   const port = 'a port number from 0 to 65535 (0 picks a free port)';

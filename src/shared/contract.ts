@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { Endpoint } from './config';
+import type { Deadlines, Endpoint } from './config';
 import type { AdmissionRules } from '../protocol/admission';
 
 /** The key of the main thread's inspect hook on globalThis (see main/inspect-hook.ts). */
@@ -27,6 +27,8 @@ export interface WorkerSetup {
   watchdog: { thresholdMs: number; log: boolean };
   /** A Float64Array's memory holding the main thread's last heartbeat (ms since the epoch). */
   heartbeat: SharedArrayBuffer;
+  /** How long to wait for the main thread (shorter in tests). */
+  deadlines: Deadlines;
   /** The monitor thread's end of the channel to the main thread. */
   link: MessagePort;
 }

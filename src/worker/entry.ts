@@ -1,6 +1,7 @@
 import { workerData } from 'node:worker_threads';
 import createDebug from 'debug';
 import type { FromWorker, ToWorker, WorkerSetup } from '../shared/contract';
+import { useDeadlines } from './deadlines';
 import { connectMainInspector } from './inspector';
 import { linkMainThread } from './main-thread';
 import { listenMonitor, type MonitorServer } from './server';
@@ -9,6 +10,7 @@ import { startWatchdog } from './watchdog';
 const debug = createDebug('aiomonitor:worker');
 const setup = workerData as WorkerSetup;
 const link = setup.link;
+useDeadlines(setup.deadlines);
 const inspector = connectMainInspector();
 const main = linkMainThread(inspector, setup.heartbeat, link);
 const watchdog = startWatchdog(main, setup.watchdog.thresholdMs, (block) => {

@@ -1,5 +1,6 @@
 import inspector from 'node:inspector';
 import createDebug from 'debug';
+import { deadlines } from './deadlines';
 
 const debug = createDebug('aiomonitor:inspector');
 
@@ -49,9 +50,6 @@ export interface MainInspector {
 
 /** Listens to one protocol event of the held session, until the hold ends. */
 export type Subscribe = (event: string, listener: (message: { params: any }) => void) => void;
-
-/** The default deadline for any request to the main thread. */
-export const MAIN_DEADLINE_MS = 2000;
 
 /**
  * Reaches the main thread's inspector. The session is connected only while a request is in flight:
@@ -119,7 +117,7 @@ export function connectMainInspector(): MainInspector {
     }));
   }
 
-  const post = <T>(method: string, params: object = {}, timeoutMs = MAIN_DEADLINE_MS): Promise<T> => send<T>(method, params, timeoutMs, false);
+  const post = <T>(method: string, params: object = {}, timeoutMs = deadlines.mainMs): Promise<T> => send<T>(method, params, timeoutMs, false);
 
   function runSection<T>(work: (section: DebuggerSection) => Promise<T>, timeoutMs: number, exclusive: boolean): Promise<T> {
     return hold(async (current) => {
@@ -138,7 +136,7 @@ export function connectMainInspector(): MainInspector {
       };
       current.on('Debugger.scriptParsed', onScript);
       current.on('Debugger.paused', onPaused);
-      const sectionPost = <R>(method: string, params: object = {}, ms = MAIN_DEADLINE_MS): Promise<R> => send<R>(method, params, ms, exclusive);
+      const sectionPost = <R>(method: string, params: object = {}, ms = deadlines.mainMs): Promise<R> => send<R>(method, params, ms, exclusive);
       const detach = (): void => {
         current.off('Debugger.scriptParsed', onScript);
         current.off('Debugger.paused', onPaused);

@@ -1,7 +1,7 @@
 import { HOOK_EXPRESSION } from '../shared/contract';
-import { MAIN_DEADLINE_MS } from './inspector';
 import type { MainThread } from './main-thread';
 import { displayUrl } from './stack';
+import { deadlines } from './deadlines';
 
 const GROUP = 'aiomonitor-where';
 
@@ -37,7 +37,7 @@ export async function functionLocations(main: MainThread, id: number): Promise<s
         locations.push(where);
       }
       return locations;
-    }, { timeoutMs: MAIN_DEADLINE_MS });
+    }, { timeoutMs: deadlines.mainMs });
   } finally {
     // Harmless when the session already closed: a disconnect releases every object anyway.
     inspector.post('Runtime.releaseObjectGroup', { objectGroup: GROUP }).catch(() => {});

@@ -1,15 +1,14 @@
 import type { MessagePort } from 'node:worker_threads';
 import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../shared/contract';
-import { MAIN_DEADLINE_MS, MainThreadBusyError, type MainInspector } from './inspector';
+import { MainThreadBusyError, type MainInspector } from './inspector';
 import { createReads } from './reads';
 import { adoptTimerLists } from './timer-lists';
-
-const REFUSAL_GRACE_MS = 1000;
+import { deadlines } from './deadlines';
 
 /** Runs `work`, or rejects with MainThreadBusyError after the main thread's deadline. */
 function withDeadline<T>(work: () => Promise<T>, describe: () => string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new MainThreadBusyError(describe())), MAIN_DEADLINE_MS);
+    const timer = setTimeout(() => reject(new MainThreadBusyError(describe())), deadlines.mainMs);
     work().then(resolve, reject).finally(() => clearTimeout(timer));
   });
 }
@@ -70,11 +69,11 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
     return new Promise<T>((resolve, reject) => {
       // The main thread refuses the call once the deadline has passed; the grace lets its refusal arrive,
       // so that "nothing was changed" is what really happened.
-      const deadline = sharedNow() + MAIN_DEADLINE_MS;
+      const deadline = sharedNow() + deadlines.mainMs;
       const timer = setTimeout(() => {
         pending.delete(id);
         reject(busy());
-      }, MAIN_DEADLINE_MS + REFUSAL_GRACE_MS);
+      }, deadlines.mainMs + deadlines.refusalGraceMs);
       const busy = (): Error => new MainThreadBusyError(`the main thread has been busy for ${stalledMs()} ms, so ${op === 'command' ? String(args[0]) : op} was withdrawn and nothing was changed`);
       const onAbort = (): void => {
         reads.invalidate();
@@ -106,14 +105,14 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
     lastBeat: () => beat[0],
     query<T>(call: string): Promise<T> {
       // One deadline for the whole query, however many requests it takes, waiting for the budget included.
-      const deadlineAt = Date.now() + MAIN_DEADLINE_MS;
+      const deadlineAt = Date.now() + deadlines.mainMs;
       return withDeadline(async () => {
         timersAdopted ??= adoptTimerLists(inspector).catch(() => (timersAdopted = undefined, false));
         await timersAdopted;
         return reads.query<T>(call, deadlineAt);
-      }, () => `the main thread has not answered for ${MAIN_DEADLINE_MS} ms (its event loop last turned ${stalledMs()} ms ago)`);
+      }, () => `the main thread has not answered for ${deadlines.mainMs} ms (its event loop last turned ${stalledMs()} ms ago)`);
     },
-    budgeted: <T>(work: () => Promise<T>, costMs?: number) => reads.budgeted(work, Date.now() + MAIN_DEADLINE_MS, costMs),
+    budgeted: <T>(work: () => Promise<T>, costMs?: number) => reads.budgeted(work, Date.now() + deadlines.mainMs, costMs),
     call: <T>(op: MainOperation, ...args: unknown[]) => send<T>(op, args),
     callUntil: <T>(signal: AbortSignal, op: MainOperation, ...args: unknown[]) => send<T>(op, args, signal),
   };

@@ -8,6 +8,7 @@ import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
 import type { MainThread } from './main-thread';
 import { ReadBudgetError } from './reads';
 import type { Watchdog } from './watchdog';
+import { deadlines } from './deadlines';
 import { describeEndpoint, type Endpoint } from '../shared/config';
 import { TOKEN_PROMPT } from '../protocol/admission';
 import { MAX_UNSENT_OUTPUT, paceInput } from '../protocol/intake';
@@ -16,7 +17,6 @@ const debug = createDebug('aiomonitor:session');
 
 /** The prompt, as in Python aiomonitor. */
 export const PROMPT = 'monitor >>> ';
-const CONSOLE_START_MS = 3000;
 const WRITTEN_WAIT_MS = 1000;
 // Markers in the input queue; no typed line can contain a NUL, the telnet decoder drops it.
 const EOF_LINE = '\0eof';
@@ -201,7 +201,7 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
       const silence = setTimeout(() => {
         ctx.print(`✗ the console did not answer: the main thread has been busy for ${env.main.stalledMs()} ms; stacktrace shows what it is doing`);
         link.destroy();
-      }, CONSOLE_START_MS);
+      }, deadlines.consoleStartMs);
       link.on('data', (chunk: Buffer) => {
         answered = true;
         clearTimeout(silence);

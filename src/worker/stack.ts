@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAIN_DEADLINE_MS, MainThreadBusyError, type PausedEvent, type ScriptUrls } from './inspector';
+import { MainThreadBusyError, type PausedEvent, type ScriptUrls } from './inspector';
 import type { MainThread } from './main-thread';
 import { withMainPaused } from './pause';
+import { deadlines } from './deadlines';
 
 /** One frame of a JavaScript stack, with 1-based line and column. */
 export interface Frame {
@@ -63,10 +64,10 @@ export async function captureMainStack(main: MainThread, { spareDebuggable = fal
   const stalledMs = main.stalledMs();
   const blocked = stalledMs > BLOCKED_AFTER_MS;
   try {
-    const capture = (waitMs: number) => withMainPaused(main.inspector, { waitMs, deadlineMs: MAIN_DEADLINE_MS, spareDebuggable }, toFrames);
-    let outcome = await capture(blocked ? MAIN_DEADLINE_MS : IDLE_WAIT_MS);
+    const capture = (waitMs: number) => withMainPaused(main.inspector, { waitMs, deadlineMs: deadlines.mainMs, spareDebuggable }, toFrames);
+    let outcome = await capture(blocked ? deadlines.mainMs : IDLE_WAIT_MS);
     // An idle loop that turned out to be blocked meanwhile gets a second try, with as long a wait as a block.
-    if (outcome.kind === 'missed' && !blocked && main.stalledMs() > BLOCKED_AFTER_MS) outcome = await capture(MAIN_DEADLINE_MS);
+    if (outcome.kind === 'missed' && !blocked && main.stalledMs() > BLOCKED_AFTER_MS) outcome = await capture(deadlines.mainMs);
     if (outcome.kind === 'held-by-debugger') return { state: 'debugger', stalledMs: main.stalledMs() };
     if (outcome.kind === 'debuggable') return { state: 'unread', stalledMs: main.stalledMs() };
     if (outcome.kind === 'missed') return { state: blocked ? 'native' : 'idle', stalledMs: main.stalledMs() };

@@ -1,8 +1,8 @@
 import { HEARTBEAT_MS, sharedNow } from '../shared/contract';
-import { MAIN_DEADLINE_MS } from './inspector';
 import type { MainThread } from './main-thread';
 import { heldByDebugger } from './pause';
 import { captureMainStack, isAppFrame, type Frame, type StackReport } from './stack';
+import { deadlines } from './deadlines';
 
 /** One stall of the main thread's event loop, as the watchdog saw it. */
 export interface Block {
@@ -90,7 +90,7 @@ export function startWatchdog(main: MainThread, thresholdMs: number, log: (block
     } else if (open && !open.debuggerPause && sharedNow() - open.checkedAt > RECHECK_MS) {
       const stall = open;
       stall.checkedAt = Infinity;
-      void heldByDebugger(main.inspector, MAIN_DEADLINE_MS).catch(() => false).then((held) => {
+      void heldByDebugger(main.inspector, deadlines.mainMs).catch(() => false).then((held) => {
         stall.debuggerPause ||= held;
         stall.checkedAt = sharedNow();
       });
