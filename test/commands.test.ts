@@ -53,7 +53,7 @@ describe('monitor commands', () => {
   test('help CMD and CMD --help print its usage', async () => {
     assert.match(await client.command('help ps'), /Usage: ps \[-f TEXT\] \[-a\]/);
     assert.match(await client.command('where --help'), /Usage: where \[--json\] ID/);
-    assert.match(await client.command('? cancel'), /Usage: cancel ID/);
+    assert.match(await client.command('? cancel'), /Usage: cancel \[--json\] ID/);
   });
 
   test('ps lists timers, the server, sockets, the child process and the worker', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { installDiagnosticsHook, type DiagnosticsHook } from '../src/main/diagnostics-hook';
+import { installDiagnosticsHook } from '../src/main/diagnostics-hook';
+import type { DiagnosticsHook } from '../src/shared/contract';
 import { waitFor } from './helpers';
 
 function hook(): DiagnosticsHook {

@@ -140,8 +140,8 @@ describe('profile', () => {
     test('heapsnapshot writes a snapshot and says what it costs, and never overwrites', async () => {
       const file = path.join(tempDir(), 'heap.heapsnapshot');
       const out = await client.command(`heapsnapshot ${file}`);
-      assert.match(out, /the main thread freezes until it is written, and the process needs at least [\d.]+ MB more memory/);
-      assert.match(out, /✓ wrote .*heap\.heapsnapshot \([\d.]+ MB\)/);
+      assert.match(out, /the main thread freezes until it is written, and the process needs at least [\d.]+ MiB more memory/);
+      assert.match(out, /✓ wrote .*heap\.heapsnapshot \([\d.]+ MiB\)/);
       const snapshot = readJson(file);
       assert.ok('snapshot' in snapshot && 'nodes' in snapshot, `keys: ${Object.keys(snapshot).join(', ')}`);
       const before = fs.statSync(file);

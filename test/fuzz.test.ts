@@ -7,6 +7,7 @@ import type { CommandContext } from '../src/commands/types';
 import { createLineSplitter, MAX_LINE_BYTES, type LineItem } from '../src/protocol/lines';
 import { createTelnetDecoder, toCrlf, type TelnetEvent } from '../src/protocol/telnet';
 import { MainThreadBusyError, type DebuggerSection, type MainInspector, type PausedEvent } from '../src/worker/inspector';
+import type { Chain } from '../src/shared/rows';
 import type { MainThread } from '../src/worker/main-thread';
 import type { Watchdog } from '../src/worker/watchdog';
 import { PROMPT } from '../src/worker/session';
@@ -390,7 +391,7 @@ const CANNED_ENDED = [
   { id: 7, type: 'task', name: 'sync-users', summary: 'sync-users', started: Date.now() - 5000, ended: Date.now() - 10, outcome: 'cancelled', cancelledBy: 'monitor session from 127.0.0.1:1' },
   { id: 8, type: 'timeout', name: '', summary: 'retryLater after 300 ms', started: Date.now() - 3000, ended: Date.now() - 2000, outcome: 'ended' },
 ];
-const CANNED_CHAIN = 'Created (most recent call last):\n  task sync-users, 2.1 s ago\n    at main (/fake/app.js:30:1)';
+const CANNED_CHAIN: Chain = { root: null, omitted: 0, links: [{ type: 'task', name: 'sync-users', created: Date.now() - 2100, frames: ['at main (/fake/app.js:30:1)'] }] };
 
 /** What the real main thread fails with: a busy deadline, an exception from evaluate (its description carries a stack), an inspector error. */
 function mainFailure(rng: Rng): Error {
@@ -511,18 +512,21 @@ function fakeContext(rng: Rng, out: string[], effects: Effects): CommandContext 
     inspector,
     stalledMs: () => stalled,
     lastBeat: () => performance.timeOrigin + performance.now() - stalled,
-    query: <T>(call: string) => {
+    read: ((method: string) => {
       // The app defines no custom commands, and says so every time, so that help prints the same each time.
-      if (call.startsWith('commands')) return Promise.resolve([] as T);
-      const canned = cannedQuery(rng, call);
-      return canned === undefined ? fail() : answer(() => canned as T);
-    },
+      if (method === 'commands') return Promise.resolve([]);
+      const canned = cannedQuery(rng, `${method}(`);
+      return canned === undefined ? fail() : answer(() => canned);
+    }) as MainThread['read'],
     budgeted: (work) => work(),
-    call: <T>(): Promise<T> => {
+    call: (() => {
       effects.calls++;
-      return answer(() => rng.pick(['✓ cleared interval 1 (pollQueue every 5000 ms)', '✗ request 17 cannot be cancelled: Node offers no way to abort a pending GetAddrInfoReqWrap']) as T);
-    },
-    callUntil: <T>() => main.call<T>('command'),
+      return answer(() => rng.pick([
+        { id: 1, ok: true, message: 'cleared interval 1 (pollQueue every 5000 ms)', task: { type: 'interval', description: 'pollQueue every 5000 ms' } },
+        { id: 17, ok: false, message: 'request 17 cannot be cancelled: Node offers no way to abort a pending GetAddrInfoReqWrap', task: { type: 'request', description: 'GetAddrInfoReqWrap' } },
+      ]));
+    }) as MainThread['call'],
+    callUntil: (() => main.call('trace', true)) as MainThread['callUntil'],
   };
   const frames = [{ functionName: 'busyLoop', file: '/fake/app.js', line: 11, column: 5 }];
   const watchdog: Watchdog = {

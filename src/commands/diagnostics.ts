@@ -3,12 +3,12 @@ import type { Profiler } from 'node:inspector';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
-import { DIAGNOSTICS_EXPRESSION } from '../main/diagnostics-hook';
+import { diagnosticsExpression, type DiagnosticsHook } from '../shared/contract';
 import { HOT_HEADER, hotRows, hottestFunctions, type HotFunction } from '../worker/cpuprofile';
 import { type MainInspector } from '../worker/inspector';
 import { writeOutput, type ExitGuard } from '../worker/output-file';
 import { BLOCKED_AFTER_MS, displayUrl } from '../worker/stack';
-import { table } from '../shared/text';
+import { duration, size, table } from '../shared/text';
 import { command, UsageError } from './types';
 import { deadlines } from '../worker/deadlines';
 
@@ -42,21 +42,17 @@ async function exclusively<T>(what: string, work: () => Promise<T>): Promise<T> 
   }
 }
 
-function megabytes(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-}
-
-/** Runs a call of the main thread's diagnostics hook; its exception becomes this thread's error. */
-async function callHook<T>(inspector: MainInspector, call: string, timeoutMs = deadlines.mainMs): Promise<T> {
-  const answer = await inspector.post('Runtime.evaluate', { expression: `${DIAGNOSTICS_EXPRESSION}.${call}`, returnByValue: true, silent: true }, timeoutMs);
+/** Runs a method of the main thread's diagnostics hook; its exception becomes this thread's error. */
+async function callHook<M extends keyof DiagnosticsHook>(inspector: MainInspector, method: M, args: Parameters<DiagnosticsHook[M]>, timeoutMs = deadlines.mainMs): Promise<ReturnType<DiagnosticsHook[M]>> {
+  const answer = await inspector.post('Runtime.evaluate', { expression: diagnosticsExpression(method, args), returnByValue: true, silent: true }, timeoutMs);
   if (answer.exceptionDetails) throw new Error(answer.exceptionDetails.exception?.description?.split('\n')[0] ?? answer.exceptionDetails.text);
-  return answer.result?.value as T;
+  return answer.result?.value as ReturnType<DiagnosticsHook[M]>;
 }
 
 function exitGuard(inspector: MainInspector): ExitGuard {
   return {
-    track: (file) => callHook(inspector, `track(${JSON.stringify(file)})`),
-    untrack: (file) => callHook(inspector, `untrack(${JSON.stringify(file)})`),
+    track: (file) => callHook(inspector, 'track', [file]),
+    untrack: (file) => callHook(inspector, 'untrack', [file]),
   };
 }
 
@@ -74,16 +70,16 @@ class ProfileInterrupted extends Error {}
 /** Records on the main thread's own session (see diagnostics-hook); Ctrl-C stops it and throws the profile away. */
 async function recordProfile(inspector: MainInspector, seconds: number, recompile: boolean, interrupted: AbortSignal, started: () => void): Promise<Profiler.Profile> {
   const maxMs = seconds * 1000 + 2 * STOP_DEADLINE_MS;
-  await callHook(inspector, `startProfile(${SAMPLING_INTERVAL_US}, ${recompile}, ${Date.now() + STOP_DEADLINE_MS}, ${maxMs})`, STOP_DEADLINE_MS);
+  await callHook(inspector, 'startProfile', [SAMPLING_INTERVAL_US, recompile, Date.now() + STOP_DEADLINE_MS, maxMs], STOP_DEADLINE_MS);
   started();
   try {
     await sleep(seconds * 1000, undefined, { signal: interrupted });
   } catch {
     // Only an abort rejects the sleep.
-    callHook(inspector, 'stopProfile(false)').catch((error: Error) => debug('stopProfile: %s', error.message));
+    callHook(inspector, 'stopProfile', [false]).catch((error: Error) => debug('stopProfile: %s', error.message));
     throw new ProfileInterrupted();
   }
-  const json = await callHook<string | null>(inspector, 'stopProfile(true)', STOP_DEADLINE_MS);
+  const json = await callHook(inspector, 'stopProfile', [true], STOP_DEADLINE_MS);
   if (json === null) throw new Error('the profile was lost: the main thread stopped the profiler');
   return JSON.parse(json) as Profiler.Profile;
 }
@@ -159,14 +155,14 @@ export const heapsnapshot = command({
       if (!(heapUsed > 0)) throw new Error(`cannot read the main thread's heap size: ${answer.exceptionDetails?.text ?? 'no answer'}`);
       const free = freeMemory();
       if (free < 2 * heapUsed) {
-        throw new UsageError(`not taking a heap snapshot: the main thread's heap uses ${megabytes(heapUsed)}, a snapshot needs at least as much again, and only ${megabytes(free)} is free (twice the heap is required)`);
+        throw new UsageError(`not taking a heap snapshot: the main thread's heap uses ${size(heapUsed)}, a snapshot needs at least as much again, and only ${size(free)} is free (twice the heap is required)`);
       }
       await writeOutput(pathText, 'heapsnapshot', exitGuard(ctx.main.inspector), async (file, handle) => {
-        ctx.print(`Taking a heap snapshot of ${megabytes(heapUsed)}: the main thread freezes until it is written, and the process needs at least ${megabytes(heapUsed)} more memory, several times that for a heap of many small objects (${megabytes(free)} free)...`);
+        ctx.print(`Taking a heap snapshot of ${size(heapUsed)}: the main thread freezes until it is written, and the process needs at least ${size(heapUsed)} more memory, several times that for a heap of many small objects (${size(free)} free)...`);
         const started = Date.now();
         await takeSnapshot(ctx.main.inspector, handle, SNAPSHOT_BASE_MS + (heapUsed / 1024 ** 2) * SNAPSHOT_MS_PER_MB);
-        const { size } = await handle.stat();
-        ctx.print(`✓ wrote ${file} (${megabytes(size)}) in ${((Date.now() - started) / 1000).toFixed(1)} s; open it in Chrome DevTools (Memory tab)`);
+        const { size: written } = await handle.stat();
+        ctx.print(`✓ wrote ${file} (${size(written)}) in ${duration(Date.now() - started)}; open it in Chrome DevTools (Memory tab)`);
       });
     });
   },

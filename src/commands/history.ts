@@ -1,6 +1,6 @@
-import type { EndedDetail } from '../main/inspect-hook';
-import type { EndedRow } from '../main/registry';
+import type { EndedRow } from '../shared/rows';
 import { ago, duration, plural, printable, printableLines, table } from '../shared/text';
+import { formatChain } from './creation-chain';
 import { isoTime, JSON_OPTION, printJson } from './json';
 import { command, rowLimit, taskId, UsageError } from './types';
 
@@ -27,7 +27,7 @@ export const psTerminated = command({
   },
   async run(ctx, { flags }) {
     const limit = rowLimit('ps-terminated', flags.limit);
-    const history = await ctx.main.query<{ tasks: EndedRow[]; doneCounts: Record<string, number> }>('ended()');
+    const history = await ctx.main.read('ended');
     let tasks = history.tasks.reverse();
     const counted = Object.entries(history.doneCounts).map(([type, count]) => `${count} ${type}`).join(', ');
     const countedLine = counted && `Requests that ended normally are counted, not kept: ${counted}.`;
@@ -61,9 +61,10 @@ export const whereTerminated = command({
   options: { json: JSON_OPTION },
   async run(ctx, { args: [text], flags }) {
     const id = taskId(text);
-    const task = await ctx.main.query<EndedDetail | null>(`endedTask(${id})`);
+    const task = await ctx.main.read('endedTask', id);
+    const chain = task?.chain ? formatChain(task.chain) : null;
     if (!task) throw new UsageError(`no finished task ${id}: it is still running (see ps), never existed, or is older than the history keeps; run ps-terminated to see the IDs`);
-    if (flags.json) return printJson(ctx, 'where-terminated', { task: { ...endedJson(task), stack: task.stack }, chain: task.chain });
+    if (flags.json) return printJson(ctx, 'where-terminated', { task: { ...endedJson(task), stack: task.stack }, chain });
     const detail = task.detail && printable(task.detail);
     ctx.print(`${task.type} ${id}: ${printable(task.summary)}`);
     ctx.print(`  ${task.outcome} at ${ago(task.ended)}, after running ${duration(task.ended - task.started)}`);
@@ -74,6 +75,6 @@ export const whereTerminated = command({
       for (const frame of task.frames) ctx.print(`    ${printable(frame)}`);
       if (task.outcome === 'error' && detail) ctx.print(`  ${detail}`);
     }
-    if (task.chain) ctx.print(printableLines(task.chain));
+    if (chain) ctx.print(printableLines(chain));
   },
 });

@@ -1,7 +1,6 @@
-import type { MemReport } from '../main/inspect-hook';
-import type { DelayStats, LoopReport } from '../main/loop-watch';
+import type { DelayStats, LoopReport } from '../shared/rows';
 import type { Block } from '../worker/watchdog';
-import { ago, plural, printable, table } from '../shared/text';
+import { ago, frame as describeFrame, percent, plural, printable, size, table } from '../shared/text';
 import { isoTime, JSON_OPTION, printJson } from './json';
 import { command, taskId, UsageError } from './types';
 
@@ -10,7 +9,7 @@ function topBlocks(blocks: Block[]): { count: number; totalMs: number; longestMs
   const groups = new Map<string, { count: number; totalMs: number; longestMs: number; where: string }>();
   for (const block of blocks) {
     // The whole stack decides the group: the same function reached from two places is two problems.
-    const key = block.frames ? block.frames.map((f) => `${f.functionName}@${f.file}:${f.line}:${f.column}`).join('|') : block.where;
+    const key = block.frames ? block.frames.map(describeFrame).join('|') : block.where;
     const group = groups.get(key) ?? { count: 0, totalMs: 0, longestMs: 0, where: block.where };
     group.count++;
     group.totalMs += block.durationMs;
@@ -40,7 +39,7 @@ export const blocks = command({
       if (flags.json) return printJson(ctx, 'blocks', { blocks: [toJson(block)] });
       ctx.print(`block ${id}: ${block.durationMs} ms, started ${ago(block.startedAt)}`);
       if (!block.frames) ctx.print(`  ${printable(block.where)}`);
-      for (const f of block.frames ?? []) ctx.print(printable(`    at ${f.functionName || '<anonymous>'} (${f.file}:${f.line}:${f.column})`));
+      for (const f of block.frames ?? []) ctx.print(printable(`    at ${describeFrame(f)}`));
       return;
     }
     const stalled = ctx.watchdog.stalledMs();
@@ -66,10 +65,6 @@ function delayRow(label: string, stats: DelayStats): string[] {
   return [label, ...[stats.p50, stats.p90, stats.p99, stats.max].map((ms) => ms.toFixed(1)), String(stats.samples)];
 }
 
-function percent(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
-}
-
 function describeLoop(report: LoopReport, stalledMs: number): string {
   const resources = Object.entries(report.resources).sort((a, b) => b[1] - a[1]).map(([type, count]) => `${type} ${count}`);
   return [
@@ -92,11 +87,11 @@ export const loop = command({
   },
   async run(ctx, { flags }) {
     if (flags.json) {
-      const report = await ctx.main.query<LoopReport | null>('loop()');
+      const report = await ctx.main.read('loop');
       return printJson(ctx, 'loop', { blockedNowMs: ctx.watchdog.stalledMs(), ...report });
     }
     const draw = async (): Promise<string> => {
-      const report = await ctx.main.query<LoopReport | null>('loop()');
+      const report = await ctx.main.read('loop');
       if (!report) throw new UsageError('the monitor has stopped measuring the loop');
       return describeLoop(report, ctx.watchdog.stalledMs());
     };
@@ -111,21 +106,17 @@ export const loop = command({
   },
 });
 
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
-}
-
 /** `mem`: memory of the process and the main thread's heap. */
 export const mem = command({
   name: 'mem',
   description: "Show process memory, the main thread's V8 heap spaces, and garbage collections by kind since the first mem",
   options: { json: JSON_OPTION },
   async run(ctx, { flags }) {
-    const report = await ctx.main.query<MemReport>('mem()');
+    const report = await ctx.main.read('mem');
     if (flags.json) return printJson(ctx, 'mem', { ...report, gc: report.gc && { ...report.gc, since: isoTime(report.gc.since) } });
     const { memory, heapSpaces, gc } = report;
-    ctx.print(`Process: rss ${mib(memory.rss)}, heap ${mib(memory.heapUsed)} used of ${mib(memory.heapTotal)}, external ${mib(memory.external)}, array buffers ${mib(memory.arrayBuffers)}`);
-    ctx.print(table(['HEAP SPACE', 'SIZE', 'USED', 'AVAILABLE'], heapSpaces.map((s) => [s.name, mib(s.size), mib(s.used), mib(s.available)])));
+    ctx.print(`Process: rss ${size(memory.rss)}, heap ${size(memory.heapUsed)} used of ${size(memory.heapTotal)}, external ${size(memory.external)}, array buffers ${size(memory.arrayBuffers)}`);
+    ctx.print(table(['HEAP SPACE', 'SIZE', 'USED', 'AVAILABLE'], heapSpaces.map((s) => [s.name, size(s.size), size(s.used), size(s.available)])));
     if (!gc) return;
     const kinds = Object.entries(gc.kinds);
     const since = `since the first mem, ${ago(gc.since)}`;

@@ -1,5 +1,5 @@
 import { BLOCKED_AFTER_MS, captureMainStack } from '../worker/stack';
-import { printable } from '../shared/text';
+import { frame as describeFrame, printable } from '../shared/text';
 import { command } from './types';
 
 // Debugger.enable (which lists every script), one pause and resume, Debugger.disable.
@@ -27,7 +27,7 @@ export const stacktrace = command({
       const blocked = report.stalledMs > BLOCKED_AFTER_MS ? `blocked for ${report.stalledMs} ms` : 'running';
       ctx.print(`Main thread (pid ${process.pid}) ${blocked}, most recent call first:`);
       for (const frame of report.frames) {
-        ctx.print(printable(`    at ${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`));
+        ctx.print(printable(`    at ${describeFrame(frame)}`));
       }
     }
   },

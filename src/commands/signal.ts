@@ -73,7 +73,7 @@ export const signal = command({
     if (name === 'SIGSTOP') {
       throw new UsageError(`SIGSTOP would freeze the whole process, this monitor with it, and nothing here could resume it; from a shell: kill -STOP ${pid}, then kill -CONT ${pid}`);
     }
-    const { outcome, refusal } = await foresee(name, () => ctx.main.query<number>(`signalListeners(${JSON.stringify(name)})`));
+    const { outcome, refusal } = await foresee(name, () => ctx.main.read('signalListeners', name));
     if (refusal && !flags.force) throw new UsageError(refusal);
     ctx.print(`✓ sent ${name} to process ${pid}${outcome}`);
     // A signal that ends the process must not cut off the line that says it was sent.

@@ -1,6 +1,7 @@
-import type { TaskDetail, TaskRow } from '../main/tasks';
+import type { CancelOutcome, TaskRow } from '../shared/rows';
 import { functionLocations } from '../worker/locations';
 import { duration, plural, printable, printableLines, table } from '../shared/text';
+import { describeChain } from './creation-chain';
 import { JSON_OPTION, printJson } from './json';
 import { command, rowLimit, taskId, UsageError } from './types';
 
@@ -45,7 +46,7 @@ export const ps = command({
     const sortKey = flags.sort === undefined ? undefined : String(flags.sort);
     if (sortKey !== undefined && !Object.hasOwn(SORTS, sortKey)) throw new UsageError(`ps: --sort takes age, type or name, got ${JSON.stringify(sortKey)}`);
     const limit = rowLimit('ps', flags.limit);
-    let rows = await ctx.main.query<TaskRow[]>(`list(${all})`);
+    let rows = await ctx.main.read('list', all);
     const filter = typeof flags.filter === 'string' ? flags.filter.toLowerCase() : undefined;
     if (filter) rows = rows.filter((row) => `${row.type} ${row.summary}`.toLowerCase().includes(filter));
     if (sortKey) rows.sort(SORTS[sortKey]);
@@ -74,9 +75,10 @@ export const where = command({
   options: { json: JSON_OPTION },
   async run(ctx, { args: [text], flags }) {
     const id = taskId(text);
-    const found = await ctx.main.query<{ detail: TaskDetail; labels: string[]; chain: string | null } | null>(`inspect(${id})`);
+    const found = await ctx.main.read('inspect', id);
     if (!found) throw new UsageError(`no task ${id}: it has ended or never existed; run ps to see the current IDs; ended tasks are in ps-terminated`);
-    const { detail, labels, chain } = found;
+    const { detail, labels } = found;
+    const chain = describeChain(found.chain);
     const locations = labels.length ? await ctx.main.budgeted(() => functionLocations(ctx.main, id)) : [];
     if (flags.json) {
       return printJson(ctx, 'where', {
@@ -99,7 +101,10 @@ export const cancel = command({
   aliases: ['ca'],
   description: "Cancel a task: abort a named task's signal or an HTTP request, clear a timer, close a socket or server, end a child process or worker",
   args: ['ID'],
-  async run(ctx, { args: [text] }) {
-    ctx.print(await ctx.main.call<string>('cancel', taskId(text), ctx.peer));
+  options: { json: { type: 'boolean', description: 'print what was done as one line of JSON (schema in the README)' } },
+  async run(ctx, { args: [text], flags }) {
+    const outcome: CancelOutcome = await ctx.main.call('cancel', taskId(text), ctx.peer);
+    if (flags.json) return printJson(ctx, 'cancel', { ...outcome });
+    ctx.print(`${outcome.ok ? '✓' : '✗'} ${printable(outcome.message)}`);
   },
 });

@@ -1,5 +1,8 @@
 import type { MainThread } from '../worker/main-thread';
 import type { Watchdog } from '../worker/watchdog';
+import type { CommandInput, OptionSpec } from '../shared/command-spec';
+
+export type { CommandInput, OptionSpec };
 
 /** What a command can do in the session that runs it. */
 export interface CommandContext {
@@ -22,23 +25,6 @@ export interface CommandContext {
   peer: string;
   /** Aborts when the user presses Ctrl-C, or leaves, while the command runs. */
   interrupted: AbortSignal;
-}
-
-/** An option a command takes. */
-export interface OptionSpec {
-  type: 'string' | 'boolean';
-  alias?: string;
-  /** The value's placeholder in usage, for string options. */
-  value?: string;
-  description: string;
-}
-
-/** What the user typed after the command name. */
-export interface CommandInput {
-  /** Positional arguments, as typed. */
-  args: string[];
-  /** Options by their long name. */
-  flags: Record<string, string | boolean | undefined>;
 }
 
 /** A monitor command: one table entry with its help text. */

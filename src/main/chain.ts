@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { TraceLink } from './registry';
-import { duration } from '../shared/text';
+import type { Chain, ChainLink } from '../shared/rows';
 
 // Frames of the monitor itself (this copy, or another copy installed as a dependency) say nothing about the app.
 const OWN_DIR = path.resolve(__dirname, '..');
@@ -23,32 +23,17 @@ export function appFrames(site: { stack?: string }, cwd = process.cwd()): string
     .reverse();
 }
 
-function block(link: TraceLink, now: number): string[] {
-  const title = link.name ? `${link.type} ${link.name}` : link.type;
-  const frames = appFrames(link.site);
-  const lines = [`  ${title}, ${duration(now - link.created)} ago`];
-  if (frames.length === 0) lines.push('    (created by Node itself, not by a call of the app)');
-  for (const frame of frames) lines.push(`    ${frame}`);
-  return lines;
+function toLink(link: TraceLink): ChainLink {
+  return { type: link.type, name: link.name, created: link.created, frames: appFrames(link.site) };
 }
 
-/**
- * A task's creation chain as `where` prints it: one block per link from the root down to the task, each with
- * the app's frames where that link was created, most recent call last, as Python prints tracebacks.
- */
-export function formatChain(link: TraceLink, now = Date.now()): string {
+/** A task's creation chain as `where` shows it, from the root down to the task, each link with the app's frames where it was created. */
+export function chainOf(link: TraceLink): Chain {
   const links: TraceLink[] = [];
   for (let at: TraceLink | null = link; at; at = at.parent) links.push(at);
   links.reverse();
-  const lines = ['Created (most recent call last):'];
   const top = links[0];
-  if (top.elided && top.root) {
-    lines.push(...block(top.root, now));
-    const omitted = top.depth - top.root.depth - 1;
-    if (omitted > 0) lines.push(`  … ${omitted} link${omitted === 1 ? '' : 's'} omitted …`);
-  } else if (top.elided) {
-    lines.push(`  … ${top.depth} earlier link${top.depth === 1 ? '' : 's'} omitted …`);
-  }
-  for (const each of links) lines.push(...block(each, now));
-  return lines.join('\n');
+  const root = top.elided && top.root ? top.root : null;
+  const omitted = !top.elided ? 0 : root ? top.depth - root.depth - 1 : top.depth;
+  return { root: root && toLink(root), omitted, links: links.map(toLink) };
 }

@@ -1,5 +1,4 @@
-import { BUILTIN_NAMES } from '../shared/command-spec';
-import type { OptionSpec } from '../commands/types';
+import { BUILTIN_NAMES, type CustomCommandSpec, type OptionSpec } from '../shared/command-spec';
 
 /** How an app describes a custom command to `defineCommand`. */
 export interface CommandDefinition {
@@ -12,15 +11,6 @@ export interface CommandDefinition {
   args?: string[];
   /** Options by long name, as the built-in commands take them. */
   options?: Record<string, OptionSpec>;
-}
-
-/** A custom command's description with nothing left out, as plain data the monitor thread can read. */
-export interface CustomCommandSpec {
-  name: string;
-  aliases: string[];
-  description: string;
-  args: string[];
-  options: Record<string, OptionSpec>;
 }
 
 const WORD = /^[a-z][a-z0-9_-]{0,39}$/;

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import createDebug from 'debug';
-import type { CommandInput } from '../commands/types';
-import { checkDefinition, type CommandDefinition, type CustomCommandSpec } from './command-definition';
+import type { CommandInput, CustomCommandSpec } from '../shared/command-spec';
+import type { CommandResult } from '../shared/rows';
+import { checkDefinition, type CommandDefinition } from './command-definition';
 import { registry } from './registry';
 
 const debug = createDebug('aiomonitor:custom');
@@ -81,15 +82,15 @@ function toJson(value: unknown): string {
 }
 
 /**
- * Runs a custom command's handler and returns what to print: its text as is; any other value through
- * util.inspect (or as one line of JSON when `json`); null when there is nothing to print.
+ * Runs a custom command's handler and returns what it gave: its text as is; any other value through
+ * util.inspect, or as one line of JSON when `json`.
  */
-export async function runCustomCommand(name: string, input: CommandInput, json: boolean, signal: AbortSignal): Promise<string | null> {
+export async function runCustomCommand(name: string, input: CommandInput, json: boolean, signal: AbortSignal): Promise<CommandResult> {
   const entry = stored().get(name);
   if (!entry) throw new Error('the app has removed this command; type help for the list');
   const value = await entry.handler({ ...input, signal });
-  if (json) return toJson(value);
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'string') return value;
-  return inspect(value, { colors: false, depth: INSPECT_DEPTH, breakLength: 100 });
+  if (json) return { kind: 'value', text: toJson(value) };
+  if (value === undefined || value === null) return { kind: 'nothing' };
+  if (typeof value === 'string') return { kind: 'text', text: value };
+  return { kind: 'value', text: inspect(value, { colors: false, depth: INSPECT_DEPTH, breakLength: 100 }) };
 }

@@ -1,7 +1,9 @@
-import inspector from 'node:inspector';
+import type inspector from 'node:inspector';
+import type { DiagnosticsHook } from '../shared/contract';
+import { processWide } from './process-wide';
 import { removeFileOnExit } from './exit-cleanup';
 
-/**
+/*
  * What `profile` and `heapsnapshot` run on the main thread, called from the monitor thread through
  * Runtime.evaluate (which answers even while the app's loop is stuck in JavaScript).
  *
@@ -10,24 +12,6 @@ import { removeFileOnExit } from './exit-cleanup';
  * print "Waiting for the debugger to disconnect...", and the profiler's state belongs to its session,
  * so the monitor thread could not disconnect while recording. A same-thread session answers synchronously.
  */
-export interface DiagnosticsHook {
-  /** Removes `file` (an output file being written) if the process ends before untrack(file). */
-  track(file: string): void;
-  /** Forgets a file given to track(). */
-  untrack(file: string): void;
-  /**
-   * Starts the CPU profiler, sampling every `intervalUs`; `recompile` drops optimized code so that it is compiled
-   * again while profiled. Does nothing past `notAfter` (ms since the epoch: the caller gave up), and stops by
-   * itself after `maxMs`, should the caller never come back (the monitor closed, say).
-   */
-  startProfile(intervalUs: number, recompile: boolean, notAfter: number, maxMs: number): void;
-  /** Stops the profiler; returns the profile as JSON, or null if none was running. `keep` false throws it away. */
-  stopProfile(keep: boolean): string | null;
-}
-
-/** The expression that reaches the hook from the monitor thread. */
-export const DIAGNOSTICS_EXPRESSION = "globalThis[Symbol.for('aiomonitor.diagnostics')]";
-const DIAGNOSTICS_KEY = Symbol.for('aiomonitor.diagnostics');
 
 function post<T>(session: inspector.Session, method: string, params: object = {}): T {
   let outcome: { error: Error | null; result?: T } | undefined;
@@ -73,7 +57,9 @@ function createHook(): DiagnosticsHook {
     startProfile(intervalUs, recompile, notAfter, maxMs) {
       if (Date.now() > notAfter) throw new Error('the monitor stopped waiting for the profile to start');
       if (profiling) throw new Error('a CPU profile is already running');
-      const session = new inspector.Session();
+      // Loaded on the first profile: most apps never take one.
+      const { Session } = require('node:inspector') as typeof inspector;
+      const session = new Session();
       session.connect();
       try {
         post(session, 'Profiler.enable');
@@ -100,6 +86,5 @@ function createHook(): DiagnosticsHook {
 
 /** Makes the hook reachable from the monitor thread; once per process. */
 export function installDiagnosticsHook(): void {
-  const holder = globalThis as Record<symbol, unknown>;
-  holder[DIAGNOSTICS_KEY] ??= createHook();
+  processWide('diagnosticsHook', createHook);
 }

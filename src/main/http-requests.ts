@@ -1,7 +1,8 @@
 import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { duration } from '../shared/text';
-import { addLive, recordEnd, registry, type EndedTask, type LiveTask, type Outcome, type TraceLink } from './registry';
+import { addLive, recordEnd, registry, type EndedTask, type LiveTask, type TraceLink, type Cancelled } from './registry';
+import type { Outcome } from '../shared/rows';
 
 /** The part of undici's internal Request that its diagnostics channels carry and that fetch requests are seen through. */
 export interface UndiciRequest {
@@ -60,7 +61,7 @@ abstract class HttpTask implements LiveTask {
 
   abstract describe(): string;
   abstract facts(): [string, string][];
-  abstract cancel(by: string): string;
+  abstract cancel(by: string): Cancelled;
 
   /** Lists it in ps. */
   open(): void {
@@ -131,8 +132,8 @@ export class IncomingRequest extends HttpTask {
     return this.server.listeners('request').map((fn): [string, Function] => ["server's 'request' listener", fn as Function]);
   }
 
-  cancel(by: string): string {
-    if (this.socket.destroyed) return `✗ ${this.describe()} has already ended; run ps to see what is still running`;
+  cancel(by: string): Cancelled {
+    if (this.socket.destroyed) return { ok: false, message: `${this.describe()} has already ended; run ps to see what is still running` };
     this.cancelledBy = by;
     this.socket.destroy();
     // Its connection closes on a later turn of the loop, which a busy app may take long to reach: it has ended for ps
@@ -141,7 +142,7 @@ export class IncomingRequest extends HttpTask {
     const at = open.indexOf(this.response);
     if (at >= 0) open.splice(at, 1);
     this.finish('cancelled', { cancelledBy: by, detail: 'its connection was destroyed from the monitor' });
-    return `✓ destroyed the connection of ${this.describe()}: the client sees it end without a response`;
+    return { ok: true, message: `destroyed the connection of ${this.describe()}: the client sees it end without a response` };
   }
 
   /** Called when its response has been sent. */
@@ -197,16 +198,16 @@ export class OutgoingRequest extends HttpTask {
     return ['response', 'error'].flatMap((event) => this.object.listeners(event).map((fn): [string, Function] => [`'${event}' listener`, fn as Function]));
   }
 
-  cancel(by: string): string {
+  cancel(by: string): Cancelled {
     const request = this.object;
-    if (request.destroyed) return `✗ ${this.name} has already ended; run ps to see what is still running`;
+    if (request.destroyed) return { ok: false, message: `${this.name} has already ended; run ps to see what is still running` };
     // Node throws an 'error' nobody listens to as an uncaught exception, which would end the whole process.
-    if (request.listenerCount('error') === 0) return `✗ ${this.name} has no 'error' listener: destroying it would crash the app; cancel what waits for it instead`;
+    if (request.listenerCount('error') === 0) return { ok: false, message: `${this.name} has no 'error' listener: destroying it would crash the app; cancel what waits for it instead` };
     this.cancelledBy = by;
     request.destroy(cancelError(this.name));
     // It closes on a later turn of the loop: it has ended for ps and the history now, however it then goes.
     this.finish('cancelled', { cancelledBy: by, detail: 'destroyed from the monitor' });
-    return `✓ destroyed ${this.name}: the app's request fails with "cancelled from the monitor"`;
+    return { ok: true, message: `destroyed ${this.name}: the app's request fails with "cancelled from the monitor"` };
   }
 
   /** Called when the request closes: its response was read, or it failed, or it was destroyed. */
@@ -245,21 +246,21 @@ export class FetchRequest extends HttpTask {
     return [['method', method], ['URL', `${String(origin)}${path}`], ...this.commonFacts(), ['made with', 'fetch (undici)'], ['connected', connected], ['response', answer]];
   }
 
-  cancel(by: string): string {
+  cancel(by: string): Cancelled {
     const request = this.object;
-    if (request.completed || request.aborted) return `✗ fetch ${this.name} has already ended; run ps to see what is still running`;
+    if (request.completed || request.aborted) return { ok: false, message: `fetch ${this.name} has already ended; run ps to see what is still running` };
     this.cancelledBy = by;
     const error = cancelError(`fetch ${this.name}`);
     if (typeof request.abort === 'function') {
       request.abort(error);
       // undici reports the failure on a later turn of the loop: it has ended for ps and the history now.
       this.finish('cancelled', { cancelledBy: by, detail: 'aborted from the monitor' });
-      return `✓ aborted fetch ${this.name}: the app's fetch() rejects`;
+      return { ok: true, message: `aborted fetch ${this.name}: the app's fetch() rejects` };
     }
     // undici aborts a request with this error the moment it connects; until then there is nothing to abort.
     request.error = error;
     this.finish('cancelled', { cancelledBy: by, detail: 'aborted from the monitor while it was connecting' });
-    return `✓ fetch ${this.name} is still connecting; it is aborted as soon as it connects, and the app's fetch() rejects then`;
+    return { ok: true, message: `fetch ${this.name} is still connecting; it is aborted as soon as it connects, and the app's fetch() rejects then` };
   }
 
   /** Called when undici reports it failed or was aborted. */

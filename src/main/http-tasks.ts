@@ -3,6 +3,7 @@ import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'nod
 import type { Socket } from 'node:net';
 import createDebug from 'debug';
 import { FetchRequest, IncomingRequest, OutgoingRequest, type Connection, type UndiciRequest } from './http-requests';
+import { processWide } from './process-wide';
 import { countDone, registry } from './registry';
 
 const debug = createDebug('aiomonitor:http');
@@ -13,8 +14,6 @@ interface HttpWatch {
   users: number;
   stop: (() => void) | null;
 }
-
-const KEY = Symbol.for('aiomonitor.http');
 
 // Properties of the app's responses and sockets: cheaper than WeakMaps on a path every request takes.
 const STARTED = Symbol('aiomonitor.httpStarted');
@@ -175,13 +174,7 @@ function watch(): () => void {
 
 /** Lists the app's HTTP requests in ps while at least one monitor runs (one subscription per process); returns the release function. */
 export function acquireHttpTasks(): () => void {
-  const holder = globalThis as unknown as Record<symbol, HttpWatch | undefined>;
-  let state = holder[KEY];
-  if (!state) {
-    state = { version: 1, users: 0, stop: null };
-    Object.defineProperty(globalThis, KEY, { value: state, enumerable: false, configurable: true });
-  }
-  const shared = state;
+  const shared = processWide('httpTasks', (): HttpWatch => ({ version: 1, users: 0, stop: null }));
   if (shared.users++ === 0) shared.stop = watch();
   let released = false;
   return () => {

@@ -3,4 +3,4 @@ export { MONITOR_HOST, MONITOR_PORT, CONSOLE_PORT, MAX_TERMINATION_HISTORY, Conf
 export { task, track, type TaskOptions, type TrackOptions } from './named-tasks';
 export { defineCommand, type CommandHandler, type HandlerInput } from './custom-commands';
 export type { CommandDefinition } from './command-definition';
-export type { CommandInput, OptionSpec } from '../commands/types';
+export type { CommandInput, OptionSpec } from '../shared/command-spec';

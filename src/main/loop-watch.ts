@@ -1,31 +1,8 @@
 import { createHistogram, performance, PerformanceObserver, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
 import { HEARTBEAT_MS, sharedNow } from '../shared/contract';
-import { ownObjects } from './tasks';
-
-/** Event-loop delay percentiles in ms. */
-export interface DelayStats {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  samples: number;
-}
-
-/** What `loop` shows of the main thread. */
-export interface LoopReport {
-  sinceStart: DelayStats;
-  lastMinute: DelayStats;
-  /** Share of time the loop spent running callbacks, 0 to 1. */
-  utilization: { sinceStart: number; lastMinute: number };
-  /** Active handles and requests by type, as Node counts them. */
-  resources: Record<string, number>;
-}
-
-/** Garbage collections by kind, counted since `since` (ms since the epoch). */
-export interface GcReport {
-  since: number;
-  kinds: Record<string, { count: number; totalMs: number }>;
-}
+import type { DelayStats, GcReport, LoopReport } from '../shared/rows';
+import { ownObjects } from './own-objects';
+import { processWide } from './process-wide';
 
 const SLOT_MS = 10_000;
 const SLOTS = 6;
@@ -116,22 +93,34 @@ function startLoopWatch(): { buffer: SharedArrayBuffer; loop(): LoopReport; gc()
   };
 }
 
-let watch: ReturnType<typeof startLoopWatch> | undefined;
-let users = 0;
+/** One watch of the loop per process, whichever copy of the package started it, with how many monitors use it. */
+interface SharedWatch {
+  version: 1;
+  watch: LoopWatch | null;
+  users: number;
+}
+
+/** What the heartbeat measures. */
+type LoopWatch = ReturnType<typeof startLoopWatch>;
+
+function shared(): SharedWatch {
+  return processWide('loopWatch', (): SharedWatch => ({ version: 1, watch: null, users: 0 }));
+}
 
 /** Starts the heartbeat for one more monitor (one heartbeat per process); returns its memory and a release function. */
 export function acquireLoopWatch(): { buffer: SharedArrayBuffer; release(): void } {
-  watch ??= startLoopWatch();
-  users++;
+  const state = shared();
+  const watch = (state.watch ??= startLoopWatch());
+  state.users++;
   let released = false;
   return {
     buffer: watch.buffer,
     release() {
       if (released) return;
       released = true;
-      if (--users === 0) {
-        watch?.stop();
-        watch = undefined;
+      if (--state.users === 0) {
+        state.watch?.stop();
+        state.watch = null;
       }
     },
   };
@@ -139,15 +128,16 @@ export function acquireLoopWatch(): { buffer: SharedArrayBuffer; release(): void
 
 /** The loop report, or null when no monitor runs. */
 export function loopReport(): LoopReport | null {
-  return watch?.loop() ?? null;
+  return shared().watch?.loop() ?? null;
 }
 
 /** Garbage collections by kind, or null when no monitor runs. */
 export function gcReport(): GcReport | null {
-  return watch?.gc() ?? null;
+  return shared().watch?.gc() ?? null;
 }
 
 /** How long ago the event loop last turned (the heartbeat's last beat), in ms, or null when no monitor runs. */
 export function loopStalledMs(): number | null {
+  const watch = shared().watch;
   return watch ? Math.max(0, sharedNow() - new Float64Array(watch.buffer)[0]) : null;
 }

@@ -13,7 +13,7 @@ import { keepHistory } from './registry';
 import { serveCalls } from './rpc';
 import { holdTracing } from './trace';
 import type { ToWorker, WorkerSetup } from '../shared/contract';
-import { ownObjects } from './tasks';
+import { ownObjects } from './own-objects';
 
 const debug = createDebug('aiomonitor:main');
 

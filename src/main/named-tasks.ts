@@ -1,4 +1,4 @@
-import { addLive, endLive, registry, type LiveTask, type TraceLink } from './registry';
+import { addLive, endLive, registry, type Cancelled, type LiveTask, type TraceLink } from './registry';
 import { duration } from '../shared/text';
 
 /** Options of `task()`. */
@@ -84,16 +84,16 @@ function watch<T>(promise: Promise<T>, how: Watch): Promise<T> {
     functions: () => how.functions,
     cancel(by) {
       const what = `task ${name}`;
-      if (!controller) return `✗ ${what} cannot be cancelled: it was tracked without an AbortController; pass { controller } to track()`;
-      if (cancel) return `✗ ${what} is already cancelled (by ${cancel.by}); it has not stopped yet: its code does not watch its signal`;
+      if (!controller) return { ok: false, message: `${what} cannot be cancelled: it was tracked without an AbortController; pass { controller } to track()` };
+      if (cancel) return { ok: false, message: `${what} is already cancelled (by ${cancel.by}); it has not stopped yet: its code does not watch its signal` };
       cancel = { by, at: Date.now() };
       controller.abort(abortError(`task ${JSON.stringify(name)} was cancelled from the monitor`));
       // Give the task a moment to notice, so that the answer can say whether it stopped.
-      return new Promise<string>((resolve) => {
-        const timer = setTimeout(() => resolve(`✓ aborted the signal of ${what}; it is still running: its code does not watch its signal`), SETTLE_WAIT_MS);
+      return new Promise<Cancelled>((resolve) => {
+        const timer = setTimeout(() => resolve({ ok: true, message: `aborted the signal of ${what}; it is still running: its code does not watch its signal` }), SETTLE_WAIT_MS);
         const stopped = (): void => {
           clearTimeout(timer);
-          resolve(`✓ cancelled ${what}`);
+          resolve({ ok: true, message: `cancelled ${what}` });
         };
         promise.then(stopped, stopped);
       });

@@ -3,8 +3,7 @@ import { clusterWorkerId, forClusterWorker, notePrimaryOptions } from './cluster
 import { printable } from '../shared/text';
 import { optionsFromEnv } from '../shared/config';
 import { startInBackground } from './monitor';
-
-const STARTED = Symbol.for('aiomonitor.preloaded');
+import { processWide } from './process-wide';
 
 function warn(message: string): void {
   // One line, whatever a setting held: its value may carry line breaks or terminal escapes.
@@ -18,9 +17,10 @@ function warn(message: string): void {
 export function startFromEnvironment(env: NodeJS.ProcessEnv = process.env): void {
   // Workers inherit execArgv, so this runs again in every worker thread of the app: only the main thread monitors.
   if (!isMainThread) return;
-  const holder = globalThis as Record<symbol, unknown>;
-  if (holder[STARTED]) return;
-  holder[STARTED] = true;
+  // The first preload of any copy of the package creates the guard; every later one finds it and does nothing.
+  let first = false;
+  processWide('preloaded', () => (first = true));
+  if (!first) return;
   try {
     const fromEnv = optionsFromEnv(env);
     notePrimaryOptions(fromEnv);

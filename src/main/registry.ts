@@ -5,6 +5,8 @@
  * app's `require`, the app's `import`) sees the same tasks under the same IDs.
  */
 import { MAX_TERMINATION_HISTORY } from '../shared/config';
+import type { EndedList, EndedRow, Outcome } from '../shared/rows';
+import { processWide } from './process-wide';
 
 /** A link of a task's creation chain, recorded while tracing is on. */
 export interface TraceLink {
@@ -40,8 +42,8 @@ export interface LiveTask {
   describe(): string;
   /** Lines of `where`. */
   facts(): [string, string][];
-  /** Ends it on the main thread, asked by `by`; says what was done in one ✓/✗ line. */
-  cancel(by: string): string | Promise<string>;
+  /** Ends it on the main thread, asked by `by`; says whether it did and what, in one sentence. */
+  cancel(by: string): Cancelled | Promise<Cancelled>;
   /** Functions whose source locations `where` shows, with labels. */
   functions?(): [string, Function][];
   /** Where it was created, when tracing was on. */
@@ -50,8 +52,11 @@ export interface LiveTask {
   countWhenDone?: boolean;
 }
 
-/** How a finished task ended. */
-export type Outcome = 'done' | 'error' | 'cancelled' | 'ended';
+/** What a task's own cancel did: whether the task is ending, and one sentence saying what was done or why not. */
+export interface Cancelled {
+  ok: boolean;
+  message: string;
+}
 
 /** One row of `ps-terminated`. */
 export interface EndedTask {
@@ -105,34 +110,25 @@ export interface Tracer {
   linkOf(object: object): TraceLink | undefined;
 }
 
-const KEY = Symbol.for('aiomonitor.registry');
-
 // The same object for the process's life; kept here too because a symbol lookup on globalThis is slow for every request.
 let cached: Registry | undefined;
 
 /** The registry of this process, created on first use. */
 export function registry(): Registry {
-  if (cached) return cached;
-  const holder = globalThis as unknown as Record<symbol, Registry | undefined>;
-  let found = holder[KEY];
-  if (!found) {
-    found = {
-      version: 1,
-      ids: new WeakMap(),
-      byId: new Map(),
-      nextId: 1,
-      live: new Set(),
-      sources: new Set(),
-      history: [],
-      historyLimit: MAX_TERMINATION_HISTORY,
-      doneCounts: {},
-      commands: new Map(),
-      tracer: null,
-    };
-    Object.defineProperty(globalThis, KEY, { value: found, enumerable: false, configurable: true });
-  }
-  cached = found;
-  return found;
+  cached ??= processWide('registry', (): Registry => ({
+    version: 1,
+    ids: new WeakMap(),
+    byId: new Map(),
+    nextId: 1,
+    live: new Set(),
+    sources: new Set(),
+    history: [],
+    historyLimit: MAX_TERMINATION_HISTORY,
+    doneCounts: {},
+    commands: new Map(),
+    tracer: null,
+  }));
+  return cached;
 }
 
 // IDs are handed out on first sight and never reused, so an ID seen in `ps` means one thing for the process's life.
@@ -208,13 +204,10 @@ export function recordEnded(task: EndedTask): void {
   if (state.history.length >= state.historyLimit * 2) state.history.splice(0, state.history.length - state.historyLimit);
 }
 
-/** A finished task as the monitor thread reads it: plain data, without its stacks. */
-export type EndedRow = Omit<EndedTask, 'link' | 'stack'>;
-
 /** What `ps-terminated` shows: finished tasks, oldest first, and how many requests ended normally without being kept. */
-export function endedTasks(): { tasks: EndedRow[]; doneCounts: Record<string, number> } {
+export function endedTasks(): EndedList {
   const { history, historyLimit, doneCounts } = registry();
-  return { tasks: history.slice(-historyLimit).map(({ link, stack, ...row }) => row), doneCounts };
+  return { tasks: history.slice(-historyLimit).map(({ link, stack, ...row }): EndedRow => row), doneCounts };
 }
 
 /** One finished task, if the history still holds it. */

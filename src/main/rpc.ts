@@ -1,30 +1,32 @@
 import type { MessagePort } from 'node:worker_threads';
 import createDebug from 'debug';
-import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../shared/contract';
-import { cancelTask } from './cancel';
-import type { CommandInput } from '../commands/types';
-import { runCustomCommand } from './custom-commands';
-import type { InspectHook } from './inspect-hook';
-import { switchTracing } from './trace';
+import { sharedNow, type CallArgs, type CallMessage, type CallName, type CallResult, type FromWorker, type ToWorker } from '../shared/contract';
+import type { MainHook } from './inspect-hook';
 
 const debug = createDebug('aiomonitor:main');
 
-type Handler = (...args: any[]) => unknown;
+/** How the main thread runs each change: with the signal the monitor thread aborts when the user stops waiting, then the call's arguments. */
+type Handlers = { [K in CallName]: (signal: AbortSignal, ...args: CallArgs<K>) => CallResult<K> | Promise<CallResult<K>> };
 
-// Each handler gets the signal the monitor thread aborts when the user stops waiting, then the call's arguments.
-function handlers(hook: InspectHook): Record<MainOperation, Handler> {
+// The modules behind the changes load on the first change.
+function handlers(hook: MainHook): Handlers {
   return {
-    cancel: (_signal: AbortSignal, id: number, by: string) => cancelTask(hook, id, by),
-    command: (signal: AbortSignal, name: string, input: CommandInput, json: boolean) => runCustomCommand(name, input, json, signal),
-    trace: (_signal: AbortSignal, on: boolean) => switchTracing(on),
+    cancel: (_signal, id, by) => (require('./cancel') as typeof import('./cancel')).cancelTask(hook.find(id), id, by),
+    command: (signal, name, input, json) => (require('./custom-commands') as typeof import('./custom-commands')).runCustomCommand(name, input, json, signal),
+    trace: (_signal, on) => (require('./trace') as typeof import('./trace')).switchTracing(on),
   };
 }
 
+function run<K extends CallName>(table: Handlers, op: K, signal: AbortSignal, args: CallArgs<K>): CallResult<K> | Promise<CallResult<K>> {
+  const handler: (signal: AbortSignal, ...args: CallArgs<K>) => CallResult<K> | Promise<CallResult<K>> = table[op];
+  return handler(signal, ...args);
+}
+
 /** Status messages of the monitor thread: whether it listens. */
-export type WorkerStatus = Exclude<FromWorker, { type: 'call' } | { type: 'abort' }>;
+export type WorkerStatus = Exclude<FromWorker, CallMessage | { type: 'abort' }>;
 
 /** Answers the monitor thread's calls; they run here, on the app's event loop, between its callbacks. */
-export function serveCalls(link: MessagePort, hook: InspectHook, onStatus: (message: WorkerStatus) => void): void {
+export function serveCalls(link: MessagePort, hook: MainHook, onStatus: (message: WorkerStatus) => void): void {
   const table = handlers(hook);
   const running = new Map<number, AbortController>();
   link.on('message', async (message: FromWorker) => {
@@ -42,7 +44,7 @@ export function serveCalls(link: MessagePort, hook: InspectHook, onStatus: (mess
     const controller = new AbortController();
     running.set(message.id, controller);
     try {
-      const value = await table[message.op](controller.signal, ...message.args);
+      const value = await run(table, message.op, controller.signal, message.args);
       reply = { type: 'reply', id: message.id, ok: true, value };
     } catch (error) {
       debug('call %s failed: %O', message.op, error);

@@ -1,33 +1,15 @@
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import type { Worker } from 'node:worker_threads';
 import { describeClusterWorker } from './cluster';
 import { describeEndpoint } from '../shared/config';
-import { duration } from '../shared/text';
+import { duration, plural } from '../shared/text';
+import type { TaskDetail, TaskRow } from '../shared/rows';
+import { appWorkers } from './app-workers';
+import { ownObjects } from './own-objects';
 import { forgetIdsExcept, idOf, liveTasks, objectById, type LiveTask } from './registry';
 import { loopStalledMs } from './loop-watch';
 import { describeTimer, isTimer, listTimers, runningTimer, runningTimerRow, timerRow, type TimerInternals } from './timers';
 import { linkOf } from './trace';
-
-/** One row of `ps`: something alive in the process, under a stable ID. */
-export interface TaskRow {
-  id: number;
-  type: string;
-  /** Whether it keeps the event loop (and so the process) alive. */
-  ref: boolean;
-  summary: string;
-  /** How long it has run, in ms, when known (named tasks, requests, and anything created while tracing). */
-  age?: number;
-  /** A named task's name, or a request's method and URL. */
-  name?: string;
-  /** Set for the timer or immediate whose callback is running now (it blocks the loop, if for long): for how long, in ms. */
-  running?: number;
-}
-
-/** What `where` shows of one task. */
-export interface TaskDetail extends TaskRow {
-  facts: [string, string][];
-}
 
 /** A live object with what ps says about it. */
 export interface Found {
@@ -40,22 +22,8 @@ export interface Found {
 type Listening = { listeners(event: string): Function[] };
 type AnyHandle = Record<string, any>;
 
-/** Objects the monitor itself created, which ps must not show. */
-export const ownObjects = new WeakSet<object>();
-
 function address(host: string | undefined, port: number | undefined): string {
   return host ? describeEndpoint({ host, port: port ?? 0 }) : '?';
-}
-
-// Node lists no worker threads among its handles, but announces each new one on `process`.
-const workers = new Set<Worker>();
-
-/** Starts noting the app's worker threads; workers started before this are not seen. */
-export function trackWorkers(): void {
-  process.on('worker', (worker: Worker) => {
-    workers.add(worker);
-    worker.once('exit', () => workers.delete(worker));
-  });
 }
 
 // Loaded when ps first runs, not when the monitor starts: most apps never ask.
@@ -81,7 +49,7 @@ function describeHandle(handle: AnyHandle, pipes: Map<object, string>): Omit<Tas
     const at = handle.address();
     const where = typeof at === 'string' ? at : at ? address(at.address, at.port) : 'not listening';
     const count = (handle as AnyHandle)._connections ?? 0;
-    return { type: 'server', ref: true, summary: `${where}, ${count} connection${count === 1 ? '' : 's'}` };
+    return { type: 'server', ref: true, summary: `${where}, ${plural(count, 'connection')}` };
   }
   // Node marks its stdout/stderr and gives its stdin fd 0; reading process.stdin instead would create that stream.
   const { _isStdio: marked, fd, isTTY } = handle;
@@ -155,7 +123,7 @@ function findAll(timers: TimerInternals | undefined, withTimers = true): Found[]
   const handles = proc._getActiveHandles().filter((handle) => handle && typeof handle === 'object' && !ownObjects.has(handle));
   const pipes = childPipes(handles);
   for (const handle of handles) found.push({ object: handle, row: describeHandle(handle, pipes) });
-  for (const worker of workers) {
+  for (const worker of appWorkers()) {
     if (!ownObjects.has(worker)) found.push({ object: worker, row: { type: 'worker', ref: true, summary: `thread ${worker.threadId}` } });
   }
   for (const request of proc._getActiveRequests()) {

@@ -1,4 +1,5 @@
 import { executionAsyncResource } from 'node:async_hooks';
+import { duration } from '../shared/text';
 
 /**
  * Node's private timer lists, reached once through the inspector (see worker/timer-lists.ts):
@@ -21,16 +22,12 @@ export function callbackName(fn: unknown): string {
   return fn.name || '(anonymous)';
 }
 
-function seconds(ms: number): string {
-  return ms < 1000 ? `${Math.max(0, Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
 function timeoutRow(node: TimerNode, now: number): Found['row'] {
   const repeat = typeof node._repeat === 'number';
   const due = node._idleStart + node._idleTimeout - now;
   const summary = repeat
-    ? `${callbackName(node._onTimeout)} every ${node._repeat} ms, next in ${seconds(due)}`
-    : `${callbackName(node._onTimeout)} after ${node._idleTimeout} ms, due in ${seconds(due)}`;
+    ? `${callbackName(node._onTimeout)} every ${node._repeat} ms, next in ${duration(due)}`
+    : `${callbackName(node._onTimeout)} after ${node._idleTimeout} ms, due in ${duration(due)}`;
   return { type: repeat ? 'interval' : 'timeout', ref: node.hasRef(), summary };
 }
 
@@ -88,7 +85,7 @@ export function runningTimerRow(node: TimerNode, timers: TimerInternals | undefi
   const bounds: number[] = stalledMs === null ? [] : [stalledMs];
   if (timers && typeof node._idleTimeout === 'number' && node._idleTimeout >= 0) bounds.push(timers.now() - (node._idleStart + node._idleTimeout));
   const running = bounds.length > 0 ? Math.max(0, Math.round(Math.min(...bounds))) : 0;
-  const state = bounds.length > 0 ? `running for ${seconds(running)}` : 'running';
+  const state = bounds.length > 0 ? `running for ${duration(running)}` : 'running';
   // Listed as keeping the process alive, whether unref'd or not: while its callback runs, nothing else happens.
   if (typeof node._onImmediate === 'function') {
     return { type: 'immediate', ref: true, summary: `${callbackName(node._onImmediate)}, ${state}`, running };

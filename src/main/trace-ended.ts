@@ -1,4 +1,4 @@
-import { ownObjects } from './tasks';
+import { ownObjects } from './own-objects';
 import { callbackName } from './timers';
 
 type AnyObject = Record<string | symbol, any>;

@@ -1,6 +1,8 @@
 import { createHook, executionAsyncResource } from 'node:async_hooks';
+import type { TraceSwitch, TracingStatus } from '../shared/rows';
+import { processWide } from './process-wide';
 import { recordEnded, registry, type TraceLink, type Tracer } from './registry';
-import { ownObjects } from './tasks';
+import { ownObjects } from './own-objects';
 import { describeEnded, endedType, hasEnded, ownerOf } from './trace-ended';
 
 /**
@@ -11,7 +13,6 @@ import { describeEnded, endedType, hasEnded, ownerOf } from './trace-ended';
 
 /** The property that holds a resource's link; shared by every copy of the package. */
 const LINK = Symbol.for('aiomonitor.trace.link');
-const STATE = Symbol.for('aiomonitor.trace');
 
 // Resources that become links of their own, with the stack that created them: timers and handles, which live
 // long enough to be looked at in ps. Everything else (promises, nextTicks, immediates, fs/dns/write requests)
@@ -185,14 +186,10 @@ function createTracer(): { tracer: Tracer; enable(): void; disable(): void } {
 }
 
 function traceState(): TraceState {
-  const holder = globalThis as unknown as Record<symbol, TraceState | undefined>;
-  let state = holder[STATE];
-  if (!state) {
+  return processWide('tracing', (): TraceState => {
     const { enable, disable } = createTracer();
-    state = { version: 1, since: null, holders: 0, generation: 0, enable, disable };
-    Object.defineProperty(globalThis, STATE, { value: state, enumerable: false, configurable: true });
-  }
-  return state;
+    return { version: 1, since: null, holders: 0, generation: 0, enable, disable };
+  });
 }
 
 /** Turns tracing on until the returned function is called; tracing stays on while anyone holds it. */
@@ -215,25 +212,23 @@ export function holdTracing(): () => void {
 }
 
 /** Whether tracing is on, and since when (ms since the epoch). */
-export function tracingStatus(): { on: boolean; since: number | null } {
+export function tracingStatus(): TracingStatus {
   const state = traceState();
   return { on: state.holders > 0, since: state.since };
 }
 
-/** `trace on` / `trace off`: switches tracing for the whole process and says what changed, in one ✓ line. */
-export function switchTracing(on: boolean): string {
+/** `trace on` / `trace off`: switches tracing for the whole process and says whether that changed anything. */
+export function switchTracing(on: boolean): TraceSwitch {
   const state = traceState();
-  if (on) {
-    if (state.holders > 0) return '✓ tracing is already on: where ID shows the creation chain of tasks created since it was switched on';
-    // Held until `trace off`, which drops every holder at once.
-    holdTracing();
-    return '✓ tracing on: where ID shows the creation chain of tasks created from now on';
+  const was = state.holders > 0;
+  // Held until `trace off`, which drops every holder at once.
+  if (on && !was) holdTracing();
+  if (!on && was) {
+    // Off means off, whoever switched it on (MONITOR_TRACE, the trace option or this command).
+    state.generation++;
+    state.holders = 0;
+    state.since = null;
+    state.disable();
   }
-  if (state.holders === 0) return '✓ tracing is already off';
-  // Off means off, whoever switched it on (MONITOR_TRACE, the trace option or this command).
-  state.generation++;
-  state.holders = 0;
-  state.since = null;
-  state.disable();
-  return '✓ tracing off: new tasks are no longer traced; chains already recorded stay';
+  return { ...tracingStatus(), changed: on !== was };
 }

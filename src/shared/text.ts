@@ -39,3 +39,18 @@ export function ago(at: number): string {
   const clock = new Date(at).toISOString().slice(11, 19);
   return `${clock} (${seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} ago)`;
 }
+
+/** A size in bytes as people read it: `45.2 MiB`, `1.3 GiB` (binary units, as the numbers are). */
+export function size(bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+/** A share from 0 to 1 as a percentage: `12.5%`. */
+export function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
+}
+
+/** A frame of a JavaScript stack, as the monitor prints it: `work (/app/server.js:12:5)`. */
+export function frame(at: { functionName: string; file: string; line: number; column: number }): string {
+  return `${at.functionName || '<anonymous>'} (${at.file}:${at.line}:${at.column})`;
+}

@@ -1,3 +1,4 @@
+import { percent } from '../shared/text';
 import type { Profiler } from 'node:inspector';
 
 /** A function's share of a CPU profile, by self time (time on top of the stack). */
@@ -74,6 +75,6 @@ export function hotRows(hot: HotFunction[], place: (fn: HotFunction) => string):
     return cells.map((cell) => cell.padStart(width));
   };
   const ms = right(HOT_HEADER[0], hot.map((fn) => fn.selfMs.toFixed(1)));
-  const percents = right(HOT_HEADER[1], hot.map((fn) => `${fn.percent.toFixed(1)}%`));
+  const percents = right(HOT_HEADER[1], hot.map((fn) => percent(fn.percent / 100)));
   return hot.map((fn, i) => [ms[i], percents[i], fn.name, place(fn)]);
 }

@@ -1,4 +1,4 @@
-import { HOOK_EXPRESSION } from '../shared/contract';
+import { functionsExpression } from '../shared/contract';
 import type { MainThread } from './main-thread';
 import { displayUrl } from './stack';
 import { deadlines } from './deadlines';
@@ -17,7 +17,7 @@ export async function functionLocations(main: MainThread, id: number): Promise<s
     inspector.post('Runtime.getProperties', { objectId, ownProperties: true, objectGroup: GROUP });
   try {
     return await inspector.withDebugger(async ({ scripts }) => {
-      const { result } = await inspector.post('Runtime.evaluate', { expression: `${HOOK_EXPRESSION}.functionsOf(${id})`, silent: true, objectGroup: GROUP });
+      const { result } = await inspector.post('Runtime.evaluate', { expression: functionsExpression(id), silent: true, objectGroup: GROUP });
       const items = (await props(result.objectId)).result.filter((item) => /^\d+$/.test(item.name));
       const locations: string[] = [];
       for (const item of items) {

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../shared/contract';
+import { sharedNow, type CallArgs, type CallMessage, type CallName, type CallResult, type FromWorker, type HookReads, type ReadName, type ReadResult, type ToWorker } from '../shared/contract';
 import { MainThreadBusyError, type MainInspector } from './inspector';
 import { createReads } from './reads';
 import { adoptTimerLists } from './timer-lists';
@@ -21,17 +21,17 @@ export class CallAbortedError extends Error {
 /** Everything the monitor thread can ask of the app's main thread. */
 export interface MainThread {
   /**
-   * Evaluates a read-only expression on the hook (`hook.list(false)`) and returns its value; runs even while the loop
+   * Runs one read of the main thread's hook (`read('list', false)`) and returns its value; runs even while the loop
    * is stuck in JavaScript. Reads share a budget of the main thread's time (see read-budget.ts), and the same read
    * asked again within a few ms is answered from the last answer.
    */
-  query<T>(call: string): Promise<T>;
+  read<M extends ReadName>(method: M, ...args: Parameters<HookReads[M]>): Promise<ReadResult<M>>;
   /** Runs a read made of several inspector requests (such as the source locations of `where`) within the same budget, charged `costMs` or its wall time. */
   budgeted<T>(work: () => Promise<T>, costMs?: number): Promise<T>;
   /** Runs a mutation between the app's callbacks and returns its result; withdrawn if the main thread cannot start it in time. */
-  call<T>(op: MainOperation, ...args: unknown[]): Promise<T>;
+  call<K extends CallName>(op: K, ...args: CallArgs<K>): Promise<CallResult<K>>;
   /** Like call; when `signal` aborts, it rejects at once and the main thread aborts the signal the call runs with. */
-  callUntil<T>(signal: AbortSignal, op: MainOperation, ...args: unknown[]): Promise<T>;
+  callUntil<K extends CallName>(signal: AbortSignal, op: K, ...args: CallArgs<K>): Promise<CallResult<K>>;
   /** How long ago the main thread's event loop last turned, in ms. */
   stalledMs(): number;
   /** When it last turned, on the clock of sharedNow(). */
@@ -43,7 +43,7 @@ export interface MainThread {
 /** Builds the monitor thread's link to the main thread. */
 export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayBuffer, port: MessagePort): MainThread {
   const beat = new Float64Array(heartbeat);
-  const pending = new Map<number, { started(): void; resolve(value: unknown): void; reject(error: Error): void; expire(): void }>();
+  const pending = new Map<number, { started(): void; resolve(value: CallResult<CallName>): void; reject(error: Error): void; expire(): void }>();
   let nextCall = 1;
   let timersAdopted: Promise<boolean> | undefined;
 
@@ -60,13 +60,13 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
   const stalledMs = (): number => Math.max(0, Math.round(sharedNow() - beat[0]));
   const reads = createReads(inspector, stalledMs);
 
-  function send<T>(op: MainOperation, args: unknown[], signal?: AbortSignal): Promise<T> {
+  function send<K extends CallName>(op: K, args: CallArgs<K>, signal?: AbortSignal): Promise<CallResult<K>> {
     // A Ctrl-C that came while the command was still getting ready stops it before it reaches the app.
     if (signal?.aborted) return Promise.reject(new CallAbortedError(`${op} was interrupted`));
     const id = nextCall++;
     // A change makes every snapshot of the main thread's state old, once it is made and already while it is on its way.
     reads.invalidate();
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<CallResult<K>>((resolve, reject) => {
       // The main thread refuses the call once the deadline has passed; the grace lets its refusal arrive,
       // so that "nothing was changed" is what really happened.
       const deadline = sharedNow() + deadlines.mainMs;
@@ -90,12 +90,13 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
       pending.set(id, {
         // The deadline is for starting: a call that runs, such as an async custom command, may take longer to finish.
         started: () => clearTimeout(timer),
-        resolve: (value) => { settle(); resolve(value as T); },
+        // The reply answers this call, whose op is K.
+        resolve: (value) => { settle(); resolve(value as CallResult<K>); },
         reject: (error) => { settle(); reject(error); },
         expire: () => { settle(); reject(busy()); },
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      port.postMessage({ type: 'call', id, op, args, deadline } satisfies FromWorker);
+      port.postMessage({ type: 'call', id, op, args, deadline } as CallMessage satisfies FromWorker);
     });
   }
 
@@ -103,17 +104,17 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
     inspector,
     stalledMs,
     lastBeat: () => beat[0],
-    query<T>(call: string): Promise<T> {
+    read<M extends ReadName>(method: M, ...args: Parameters<HookReads[M]>): Promise<ReadResult<M>> {
       // One deadline for the whole query, however many requests it takes, waiting for the budget included.
       const deadlineAt = Date.now() + deadlines.mainMs;
       return withDeadline(async () => {
         timersAdopted ??= adoptTimerLists(inspector).catch(() => (timersAdopted = undefined, false));
         await timersAdopted;
-        return reads.query<T>(call, deadlineAt);
+        return reads.read(method, args, deadlineAt);
       }, () => `the main thread has not answered for ${deadlines.mainMs} ms (its event loop last turned ${stalledMs()} ms ago)`);
     },
     budgeted: <T>(work: () => Promise<T>, costMs?: number) => reads.budgeted(work, Date.now() + deadlines.mainMs, costMs),
-    call: <T>(op: MainOperation, ...args: unknown[]) => send<T>(op, args),
-    callUntil: <T>(signal: AbortSignal, op: MainOperation, ...args: unknown[]) => send<T>(op, args, signal),
+    call: (op, ...args) => send(op, args),
+    callUntil: (signal, op, ...args) => send(op, args, signal),
   };
 }

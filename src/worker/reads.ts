@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import createDebug from 'debug';
-import { HEARTBEAT_MS, HOOK_EXPRESSION } from '../shared/contract';
+import { HEARTBEAT_MS, readExpression, type HookReads, type ReadName, type ReadResult } from '../shared/contract';
 import type { MainInspector } from './inspector';
 import { fullBudget, READ_SHARE, spend, waitMs, type BudgetState } from './read-budget';
+import { duration } from '../shared/text';
 
 const debug = createDebug('aiomonitor:reads');
 
@@ -26,8 +27,8 @@ export class ReadBudgetError extends Error {
 
 /** The monitor thread's reads of the main thread, within a budget of its time shared by every session. */
 export interface Reads {
-  /** Evaluates `hook.<call>` on the main thread, or answers from a snapshot of the same call a few ms old. */
-  query<T>(call: string, deadlineAt: number): Promise<T>;
+  /** Runs one read of the hook on the main thread, or answers from a snapshot of the same read a few ms old. */
+  read<M extends ReadName>(method: M, args: Parameters<HookReads[M]>, deadlineAt: number): Promise<ReadResult<M>>;
   /** Runs a read made of several inspector requests within the budget, charging `costMs`, or else its wall time. */
   budgeted<T>(work: () => Promise<T>, deadlineAt: number, costMs?: number): Promise<T>;
   /** Drops every snapshot: something changed (a cancel, trace on), so the next read must see it. */
@@ -61,7 +62,7 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
       if (wait <= 0) return;
       const left = deadlineAt - Date.now();
       if (wait > left) {
-        throw new ReadBudgetError(`the monitor's reads have used their share of the main thread (${READ_SHARE * 100}% of its time, so that they never slow the app down); the next one can run in ${(wait / 1000).toFixed(1)} s, try again then`);
+        throw new ReadBudgetError(`the monitor's reads have used their share of the main thread (${READ_SHARE * 100}% of its time, so that they never slow the app down); the next one can run in ${duration(wait)}, try again then`);
       }
       // Others may spend while this one sleeps: look again when it wakes.
       await sleep(Math.ceil(wait));
@@ -94,14 +95,13 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
     return value;
   }
 
-  async function evaluate(call: string, deadlineAt: number): Promise<string | undefined> {
+  async function evaluate(call: string, expression: string, deadlineAt: number): Promise<string | undefined> {
     const startedIn = generation;
     let at = 0;
     const json = await charged(call, deadlineAt, async () => {
       at = performance.now();
       // The hook measures, on the main thread, what the read and its serialization took; a hook of an older copy
       // of the package cannot, and the read's wall time is charged instead.
-      const expression = `((h) => h.answer ? h.answer(() => h.${call}) : [JSON.stringify(h.${call}), -1])(${HOOK_EXPRESSION})`;
       const answer = await inspector.post('Runtime.evaluate', { expression, returnByValue: true, silent: true });
       if (answer.exceptionDetails) throw new Error(answer.exceptionDetails.exception?.description ?? answer.exceptionDetails.text);
       const [text, ms] = answer.result.value as [string | undefined, number];
@@ -112,7 +112,8 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
   }
 
   return {
-    async query<T>(call: string, deadlineAt: number): Promise<T> {
+    async read<M extends ReadName>(method: M, args: Parameters<HookReads[M]>, deadlineAt: number): Promise<ReadResult<M>> {
+      const call = `${method}(${JSON.stringify(args).slice(1, -1)})`;
       const snapshot = snapshots.get(call);
       let json: string | undefined;
       if (snapshot && performance.now() - snapshot.at < SNAPSHOT_MS) {
@@ -121,7 +122,7 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
         // Sessions asking the same at the same time share one evaluation.
         let shared = inFlight.get(call);
         if (!shared) {
-          const mine = evaluate(call, deadlineAt);
+          const mine = evaluate(call, readExpression(method, args), deadlineAt);
           shared = mine;
           inFlight.set(call, mine);
           const forget = (): void => { if (inFlight.get(call) === mine) inFlight.delete(call); };
@@ -130,7 +131,7 @@ export function createReads(inspector: MainInspector, stalledMs: () => number): 
         json = await shared;
       }
       // Parsed for each caller: commands sort and reverse what they get.
-      return (json === undefined ? undefined : JSON.parse(json)) as T;
+      return (json === undefined ? undefined : JSON.parse(json)) as ReadResult<M>;
     },
     budgeted<T>(work: () => Promise<T>, deadlineAt: number, costMs?: number): Promise<T> {
       // One at a time: their cost is their wall time, which would count the wait for one another too.

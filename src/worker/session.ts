@@ -10,6 +10,7 @@ import { ReadBudgetError } from './reads';
 import type { Watchdog } from './watchdog';
 import { deadlines } from './deadlines';
 import { describeEndpoint, type Endpoint } from '../shared/config';
+import { plural } from '../shared/text';
 import { TOKEN_PROMPT } from '../protocol/admission';
 import { MAX_UNSENT_OUTPUT, paceInput } from '../protocol/intake';
 
@@ -38,8 +39,7 @@ export interface SessionEnvironment {
 async function banner(main: MainThread): Promise<string> {
   let tasks: string;
   try {
-    const count = (await main.query<unknown[]>('list(false)')).length;
-    tasks = `${count} task${count === 1 ? '' : 's'} running`;
+    tasks = `${plural((await main.read('list', false)).length, 'task')} running`;
   } catch (error) {
     tasks = error instanceof ReadBudgetError ? 'tasks not counted now (the reads have used their share of the main thread)' : `main thread busy for ${main.stalledMs()} ms`;
   }

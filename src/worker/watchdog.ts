@@ -3,6 +3,7 @@ import type { MainThread } from './main-thread';
 import { heldByDebugger } from './pause';
 import { captureMainStack, isAppFrame, type Frame, type StackReport } from './stack';
 import { deadlines } from './deadlines';
+import { frame as describeFrame } from '../shared/text';
 
 /** One stall of the main thread's event loop, as the watchdog saw it. */
 export interface Block {
@@ -35,10 +36,6 @@ interface Stall {
   debuggerPause: boolean;
   /** When it was last checked for a debugger's pause, or Infinity while a check runs. */
   checkedAt: number;
-}
-
-function describeFrame(frame: Frame): string {
-  return `${frame.functionName || '<anonymous>'} (${frame.file}:${frame.line}:${frame.column})`;
 }
 
 /** Where a block happened: the first app frame, else the top frame, else why there is no stack. */
