@@ -58,22 +58,10 @@ export interface Cancelled {
   message: string;
 }
 
-/** One row of `ps-terminated`. */
-export interface EndedTask {
-  id: number;
-  type: string;
-  name: string;
-  summary: string;
-  /** When it started and ended, ms since the epoch. */
-  started: number;
-  ended: number;
-  outcome: Outcome;
-  /** The error's message for `error`; what happened otherwise (`finished although cancelled by …`). */
-  detail?: string;
+/** A finished task as the registry keeps it: its row of `ps-terminated`, with its stacks. */
+export interface EndedTask extends EndedRow {
   /** Where it ended: the error's stack, or the stack of the code that cancelled it. */
   stack?: string;
-  /** Who cancelled it, for `cancelled`. */
-  cancelledBy?: string;
   /** Its creation chain, when tracing was on. */
   link?: TraceLink;
 }
