@@ -1,6 +1,6 @@
 import type { DelayStats, LoopReport } from '../shared/rows';
 import type { Block } from '../worker/watchdog';
-import { ago, frame as describeFrame, percent, plural, printable, size, table } from '../shared/text';
+import { ago, frame as describeFrame, msCell, percent, plural, printable, size, table } from '../shared/text';
 import { isoTime, JSON_OPTION, printJson } from './json';
 import { command, taskId, UsageError } from './types';
 
@@ -62,7 +62,7 @@ export const blocks = command({
 });
 
 function delayRow(label: string, stats: DelayStats): string[] {
-  return [label, ...[stats.p50, stats.p90, stats.p99, stats.max].map((ms) => ms.toFixed(1)), String(stats.samples)];
+  return [label, ...[stats.p50, stats.p90, stats.p99, stats.max].map(msCell), String(stats.samples)];
 }
 
 function describeLoop(report: LoopReport, stalledMs: number): string {
@@ -122,6 +122,6 @@ export const mem = command({
     const since = `since the first mem, ${ago(gc.since)}`;
     ctx.print(kinds.length === 0
       ? `No garbage collections ${since}; run mem again later to see them.`
-      : `Garbage collections ${since}:\n${table(['KIND', 'COUNT', 'TOTAL ms'], kinds.map(([kind, seen]) => [kind, String(seen.count), seen.totalMs.toFixed(1)]))}`);
+      : `Garbage collections ${since}:\n${table(['KIND', 'COUNT', 'TOTAL ms'], kinds.map(([kind, seen]) => [kind, String(seen.count), msCell(seen.totalMs)]))}`);
   },
 });

@@ -54,3 +54,8 @@ export function percent(share: number): string {
 export function frame(at: { functionName: string; file: string; line: number; column: number }): string {
   return `${at.functionName || '<anonymous>'} (${at.file}:${at.line}:${at.column})`;
 }
+
+/** A number of ms for a column whose header says ms: `12.5`. */
+export function msCell(ms: number): string {
+  return ms.toFixed(1);
+}

@@ -1,4 +1,4 @@
-import { percent } from '../shared/text';
+import { msCell, percent } from '../shared/text';
 import type { Profiler } from 'node:inspector';
 
 /** A function's share of a CPU profile, by self time (time on top of the stack). */
@@ -74,7 +74,7 @@ export function hotRows(hot: HotFunction[], place: (fn: HotFunction) => string):
     const width = Math.max(title.length, ...cells.map((cell) => cell.length));
     return cells.map((cell) => cell.padStart(width));
   };
-  const ms = right(HOT_HEADER[0], hot.map((fn) => fn.selfMs.toFixed(1)));
+  const ms = right(HOT_HEADER[0], hot.map((fn) => msCell(fn.selfMs)));
   const percents = right(HOT_HEADER[1], hot.map((fn) => percent(fn.percent / 100)));
   return hot.map((fn, i) => [ms[i], percents[i], fn.name, place(fn)]);
 }
