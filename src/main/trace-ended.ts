@@ -36,14 +36,22 @@ export function endedType(type: string, owner: object): string {
   return type.toLowerCase();
 }
 
-/** One line about a resource that ended, as ps-terminated shows it. */
-export function describeEnded(type: string, owner: object): string {
+/** A timer's callback and delay when it was made. */
+export interface EndedTimer {
+  callback?: unknown;
+  delay?: number;
+}
+
+/** One line about a resource that ended, as ps-terminated shows it; `timer` is how a Timeout was made, which clearTimeout() wipes. */
+export function describeEnded(type: string, owner: object, timer?: EndedTimer): string {
   const item = owner as AnyObject;
   switch (type) {
-    case 'Timeout':
+    case 'Timeout': {
+      const callback = item._onTimeout ?? timer?.callback;
       return typeof item._repeat === 'number'
-        ? `${callbackName(item._onTimeout)} every ${item._repeat} ms`
-        : `${callbackName(item._onTimeout)} after ${item._idleTimeout} ms`;
+        ? `${callbackName(callback)} every ${item._repeat} ms`
+        : `${callbackName(callback)} after ${item._idleTimeout >= 0 ? item._idleTimeout : timer?.delay ?? '?'} ms`;
+    }
     case 'TCPWRAP':
     case 'PIPEWRAP': {
       const peer = item._peername?.address ?? item._host;

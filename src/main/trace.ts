@@ -51,7 +51,12 @@ interface Link extends TraceLink {
 interface Pending {
   link: Link;
   resource: object;
+  /** A timer's callback and delay as it was made, which clearTimeout() wipes. */
+  callback?: unknown;
+  delay?: number;
 }
+
+type TimerFields = { _onTimeout: unknown; _idleTimeout: number };
 
 interface TraceState {
   version: 1;
@@ -124,20 +129,23 @@ function createTracer(): { tracer: Tracer; enable(): void; disable(): void } {
     const parent = current ?? pending.get(triggerAsyncId)?.link ?? null;
     const link = newLink(type, '', parent, init);
     (resource as Carrier)[LINK] = link;
-    if (REMEMBERED.has(type)) pending.set(asyncId, { link, resource });
+    if (!REMEMBERED.has(type)) return;
+    if (type !== 'Timeout') return void pending.set(asyncId, { link, resource });
+    const { _onTimeout: callback, _idleTimeout: delay } = resource as TimerFields;
+    pending.set(asyncId, { link, resource, callback, delay });
   }
   // Records in the history what ended since the last sweep; what ended is then let go.
   function sweep(): void {
     const state = registry();
     const now = Date.now();
-    for (const [asyncId, { link, resource }] of pending) {
+    for (const [asyncId, { link, resource, callback, delay }] of pending) {
       const owner = ownerOf(link.type, resource);
       if (owner && !hasEnded(link.type, resource, owner)) continue;
       pending.delete(asyncId);
       if (!owner) continue;
       recordEnded({
         id: state.ids.get(owner) ?? state.ids.get(resource) ?? state.nextId++,
-        type: endedType(link.type, owner), name: '', summary: describeEnded(link.type, owner),
+        type: endedType(link.type, owner), name: '', summary: describeEnded(link.type, owner, { callback, delay }),
         started: link.created, ended: now, outcome: 'ended', link,
       });
     }
