@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { startMonitor, type Monitor } from '../src/main/index';
-import { connect, holdPort, ROOT, startApp, waitFor, type App } from './helpers';
+import { connect, ENTRY, holdPort, startApp, waitFor, type App } from './helpers';
 
 // The scripts load the compiled package the way an app would: by its CommonJS entry, or by URL from ESM.
-const INDEX = path.join(ROOT, 'dist', 'src', 'index.js');
+const INDEX = ENTRY;
 const INDEX_URL = pathToFileURL(INDEX).href;
 const REQUIRE = `const api = require(${JSON.stringify(INDEX)});\nconst { startMonitor, Monitor, ConfigError } = api;\n`;
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { connect, freePort, REGISTER, ROOT, startApp, waitFor, WAIT_MS, type App } from './helpers';
+import { connect, ENTRY, freePort, REGISTER, ROOT, startApp, waitFor, WAIT_MS, type App } from './helpers';
 
 // Hostile or unlucky clients must not cost the app memory, nor keep others out: a client that floods the
 // prompt and never reads, sessions that never type, strangers at the token prompt.
@@ -209,7 +209,7 @@ describe('the monitor thread', { timeout: WAIT_MS * 2 }, () => {
       };
       for (let i = 0; i < 100000; i++) setInterval(() => {}, 100000 + i);
       setInterval(function tick() { console.log('tick'); }, 50);
-      require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))}).startMonitor({ port: ${port}, consolePort: ${consolePort} })
+      require(${JSON.stringify(ENTRY)}).startMonitor({ port: ${port}, consolePort: ${consolePort} })
         .ready.then(() => console.log('ready'), (error) => console.log('not started: ' + error.message));
     `);
     const doomed = net.connect(port, '127.0.0.1');

@@ -11,6 +11,8 @@ import type { TestContext } from 'node:test';
 export const ROOT = path.resolve(__dirname, '..', '..');
 /** The compiled preload. */
 export const REGISTER = path.join(ROOT, 'dist', 'register.js');
+/** The package's CommonJS entry, the file `require('aiomonitor')` loads (package.json's main). */
+export const ENTRY = require.resolve(ROOT);
 /** How long any wait in a test may take before the test fails. */
 export const WAIT_MS = 15_000;
 
