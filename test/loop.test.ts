@@ -43,8 +43,7 @@ describe('blocks', { timeout: WAIT_MS * 2 }, () => {
   test('a stall is recorded with the blocking function and about its real duration', async (t) => {
     const { client, stall } = await attach(t);
     const real = await stall(1000);
-    let listing = '';
-    for (let tries = 0; tries < 50 && !/crunchNumbers/.test(listing); tries++) listing = await client.command('blocks');
+    const listing = await client.commandUntil('blocks', /crunchNumbers/);
     // Opening the console loads Node's REPL, which may itself block the loop for a moment: find our block by name.
     const row = listing.split('\r\n').find((line) => /^\d+\s+\d\d:.*crunchNumbers/.test(line));
     assert.ok(row, listing);
@@ -82,10 +81,8 @@ describe('loop and mem', { timeout: WAIT_MS * 2 }, () => {
     assert.match(out, /Utilization: [\d.]+% last minute, [\d.]+% since start/);
     assert.match(out, /Not blocked now/);
     assert.match(out, /Active handles and requests: .*Timeout \d/);
-    const stalling = stall(3000);
-    let during = '';
-    for (let tries = 0; tries < 100 && !/Blocked right now/.test(during); tries++) during = await client.command('loop');
-    assert.match(during, /Blocked right now, for \d+ ms so far/);
+    const stalling = stall(1000);
+    assert.match(await client.commandUntil('loop', /Blocked right now/), /Blocked right now, for \d+ ms so far/);
     await stalling;
   });
 
