@@ -35,7 +35,8 @@ async function firstLine(app: App): Promise<string> {
   return app.stderr();
 }
 
-describe('socket files', { timeout: WAIT_MS * 3 }, () => {
+// Each test has its own app and directory, and mostly waits for the app to start or end: they run at once.
+describe('socket files', { timeout: WAIT_MS * 3, concurrency: true }, () => {
   test('are private from the start under umask 000, and no private directory is left beside them', async (t) => {
     const umaskZero = writeScript('process.umask(0o000);', 'umask-zero.js', tempDir(t));
     const dir = tempDir(t);
