@@ -60,15 +60,21 @@ describe('blocks', { timeout: WAIT_MS * 2 }, () => {
 
   test('blocks --top groups stalls by stack; MONITOR_BLOCK_LOG prints each one', async (t) => {
     const { app, client, stall } = await attach(t, { MONITOR_BLOCK_LOG: '1', MONITOR_BLOCK_THRESHOLD: '150' });
-    await stall(400);
-    await stall(400);
-    const logged = (): string[] => app.stderr().split('\n').filter((line) => /crunchNumbers/.test(line));
-    await waitFor(() => logged().length === 2, () => `two block lines on stderr: ${app.stderr()}`);
+    const blockLines = (): string[] => app.stderr().split('\n').filter((line) => line.startsWith('aiomonitor: event loop blocked for '));
+    const logged = (): string[] => blockLines().filter((line) => /crunchNumbers/.test(line));
+    // A loaded machine can end a block before the monitor has read its stack ("over before its stack could be
+    // read"): stall again until two blocks name the function.
+    for (let stalls = 1; logged().length < 2; stalls++) {
+      assert.ok(stalls <= 6, `${stalls - 1} stalls, and not two of them logged with their stack: ${app.stderr()}`);
+      const before = blockLines().length;
+      await stall(400);
+      await waitFor(() => blockLines().length > before, () => `a block line on stderr: ${app.stderr()}`);
+    }
     assert.match(logged()[0], /^aiomonitor: event loop blocked for \d+ ms at crunchNumbers \(.*app\.js:\d+:\d+\)$/);
     const top = await client.command('blocks --top');
     // A busy machine can stall the app by itself meanwhile: a line about a block in progress may come first.
     assert.match(top, /(^|\n)\d+ blocks, grouped by stack/);
-    assert.match(top, /\r\n2\s+\d+ ms\s+\d+ ms\s+crunchNumbers/);
+    assert.match(top, /\r\n([2-9]|\d\d+)\s+\d+ ms\s+\d+ ms\s+crunchNumbers/);
   });
 });
 
