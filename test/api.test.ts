@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { startMonitor, type Monitor } from '../src/main/index';
-import { connect, holdPort, ROOT, startApp, waitFor, type App } from './helpers';
+import { connect, ENTRY, holdPort, startApp, waitFor, type App } from './helpers';
 
-// The scripts load the compiled package the way an app would: by its CommonJS entry (as package.json names it), or by URL from ESM.
-const INDEX = require.resolve(ROOT);
+// The scripts load the compiled package the way an app would: by its CommonJS entry, or by URL from ESM.
+const INDEX = ENTRY;
 const INDEX_URL = pathToFileURL(INDEX).href;
 const REQUIRE = `const api = require(${JSON.stringify(INDEX)});\nconst { startMonitor, Monitor, ConfigError } = api;\n`;
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { attach, connect, idOf, startApp, WAIT_MS, type App, type Client } from './helpers';
+import { alive, attach, connect, idOf, SHORT_DEADLINE_MS, startApp, waitFor, WAIT_MS, type App, type Client } from './helpers';
 
 // One app with one of each kind of task, shared by the read-only tests below.
 const APP = `
@@ -160,11 +163,7 @@ describe('cancel', () => {
 
     const child = idOf(listing, /^\d+\s+child\s/);
     assert.match(await client.command(`cancel ${child}`), /✓ sent SIGTERM to child/);
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        try { process.kill(childPid, 0); } catch { clearInterval(poll); resolve(); }
-      }, 20);
-    });
+    await waitFor(() => !alive(childPid), () => `child ${childPid} to end`);
   });
 });
 
@@ -183,8 +182,7 @@ describe('stacktrace', () => {
     const consoleClient = await connect(app.consolePort, '> ');
     await consoleClient.command('stallSoon()', 'Timeout');
     consoleClient.socket.destroy();
-    let out = '';
-    for (let tries = 0; tries < 50 && !/blocked for[^]*crunchNumbers/.test(out); tries++) out = await client.command('st');
+    const out = await client.commandUntil('st', /blocked for[^]*crunchNumbers/);
     assert.match(out, /Main thread \(pid \d+\) blocked for \d+ ms, most recent call first:/);
     assert.match(out, /at crunchNumbers \(.*app\.js:\d+:\d+\)/);
   });
@@ -223,18 +221,21 @@ describe('console and exit', () => {
 
 describe('a main thread blocked in JavaScript', () => {
   test('a cancel that cannot run in time is withdrawn, and IDs still work after the block', async (t) => {
+    const release = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-release-')), 'release');
+    t.after(() => fs.rmSync(path.dirname(release), { recursive: true, force: true }));
+    // The block lasts until the test has seen what it needs, under a deadline of SHORT_DEADLINE_MS.
     const { app, client } = await attach(t, `
+      const fs = require('node:fs');
       setInterval(function pollQueue() {}, 5000);
       let stall = false;
       globalThis.stallOnce = () => { stall = true; return 'armed'; };
       setInterval(function crunchNumbers() {
         if (!stall) return;
         stall = false;
-        const until = Date.now() + 5000;
-        while (Date.now() < until);
+        while (!fs.existsSync(process.env.RELEASE_FILE));
       }, 20);
       console.log('ready');
-    `);
+    `, { env: { RELEASE_FILE: release }, deadlineMs: SHORT_DEADLINE_MS });
     const before = await client.command('ps');
     const poll = idOf(before, /pollQueue/);
     const crunch = idOf(before, /crunchNumbers/);
@@ -242,14 +243,12 @@ describe('a main thread blocked in JavaScript', () => {
     const consoleClient = await connect(app.consolePort, '> ');
     await consoleClient.command('stallOnce()', 'armed');
     consoleClient.socket.destroy();
-    let stack = '';
-    for (let tries = 0; tries < 50 && !/blocked for[^]*crunchNumbers/.test(stack); tries++) stack = await client.command('st');
-    assert.match(stack, /at crunchNumbers/);
+    assert.match(await client.commandUntil('st', /blocked for[^]*crunchNumbers/), /at crunchNumbers/);
 
     assert.match(await client.command('ps'), /pollQueue/, 'ps answers during the block');
     assert.match(await client.command(`cancel ${poll}`), /✗ the main thread has been busy for \d+ ms, so cancel was withdrawn and nothing was changed/);
-    let after = '';
-    for (let tries = 0; tries < 100 && !/The event loop is idle/.test(after); tries++) after = await client.command('st');
+    fs.writeFileSync(release, '');
+    await client.commandUntil('st', /The event loop is idle/);
     assert.match(await client.command('ps'), new RegExp(`${poll}\\s+interval\\s+pollQueue`), 'the withdrawn cancel never ran');
     assert.match(await client.command(`where ${crunch}`), new RegExp(`interval ${crunch}: crunchNumbers`));
   });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { listenConsole } from '../src/main/console-server';
+import { waitFor } from './helpers';
 
 const MODULE = path.join(__dirname, '..', 'src', 'main', 'console-server.js');
 const WAIT_MS = 15_000;
@@ -203,12 +204,9 @@ test('.exit and Ctrl-D end the session and leave nothing behind', async (t) => {
   fourth.socket.destroy();
   await waitClosed(fourth.closed);
   // The server side of the last session cleans up just after the client sees the close: wait for it, boundedly.
-  let now = await app.command('counts', 'COUNTS ');
-  for (let tries = 0; now !== counts && tries < 50; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    now = await app.command('counts', 'COUNTS ');
-  }
-  assert.equal(now, counts, 'process listeners grew with each session');
+  let now = '';
+  await waitFor(async () => (now = await app.command('counts', 'COUNTS ')) === counts, () => `the process listeners to come back to ${counts}; now ${now}`, 2000)
+    .catch(() => assert.equal(now, counts, 'process listeners grew with each session'));
   assert.equal(app.child.exitCode, null);
 });
 

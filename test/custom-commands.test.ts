@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { COMMANDS } from '../src/commands';
 import { BUILTIN_NAMES } from '../src/shared/command-spec';
 import { defineCommand } from '../src/main/index';
-import { attach, connect, ROOT, startApp, type App, type Client } from './helpers';
+import { attach, connect, ROOT, SHORT_DEADLINE_MS, startApp, type App, type Client } from './helpers';
 
 const APP = `
 const { defineCommand } = require(${JSON.stringify(ROOT)});
@@ -25,8 +25,9 @@ defineCommand({
   return flags.shout ? text.toUpperCase() : text;
 });
 
-defineCommand({ name: 'queue-stats', description: 'Show the job queue after checking it for 3.5 s' },
-  () => new Promise((resolve) => setTimeout(() => resolve({ waiting: 3, workers: new Set(['a', 'b']), big: 10n }), 3500)));
+// Twice the monitor's deadline (SHORT_DEADLINE_MS), and longer than that deadline with its grace for the refusal.
+defineCommand({ name: 'queue-stats', description: 'Show the job queue after checking it for ${(2 * SHORT_DEADLINE_MS) / 1000} s' },
+  () => new Promise((resolve) => setTimeout(() => resolve({ waiting: 3, workers: new Set(['a', 'b']), big: 10n }), ${2 * SHORT_DEADLINE_MS})));
 
 defineCommand({ name: 'flush', description: 'Flush the cache' }, async () => {
   throw new Error('cache server is down\\nsecond line of the message');
@@ -55,7 +56,7 @@ describe('custom commands', () => {
   let client: Client;
 
   before(async () => {
-    app = await startApp(APP);
+    app = await startApp(APP, { deadlineMs: SHORT_DEADLINE_MS });
     await app.waitForOutput('ready');
     client = await connect(app.port);
   });
@@ -162,20 +163,16 @@ test('while the loop is blocked, help still lists custom commands and a call is 
     });
     setInterval(() => {}, 1000);
     console.log('ready');
-  `, { env: { RELEASE_FILE: release } });
+  `, { env: { RELEASE_FILE: release }, deadlineMs: SHORT_DEADLINE_MS });
   assert.equal(await client.command('freeze'), 'freezing\r\n');
-  let stack = '';
-  for (let tries = 0; tries < 50 && !/blocked for[^]*spinUntilReleased/.test(stack); tries++) stack = await client.command('st');
-  assert.match(stack, /at spinUntilReleased/);
+  assert.match(await client.commandUntil('st', /blocked for[^]*spinUntilReleased/), /at spinUntilReleased/);
 
   assert.match(await client.command('help'), /freeze\s+Block the event loop until released/);
   assert.match(await client.command('freeze --help'), /Usage: freeze \[--json\]/);
   assert.match(await client.command('freeze'), /^✗ the main thread has been busy for \d+ ms, so freeze was withdrawn and nothing was changed; stacktrace shows what it is doing\r\n$/);
 
   fs.writeFileSync(release, '');
-  let after = '';
-  for (let tries = 0; tries < 100 && !/The event loop is idle/.test(after); tries++) after = await client.command('st');
-  assert.match(after, /The event loop is idle/);
+  await client.commandUntil('st', /The event loop is idle/);
 });
 
 describe('defineCommand checks the definition at once', () => {

@@ -49,7 +49,8 @@ async function debug(t: TestContext, app: App, mode: 'pause' | 'brk', holdMs: nu
   return { output: () => out };
 }
 
-const HOLD_MS = 1500;
+// Long enough for two commands to be answered during the pause, and ten times the block threshold.
+const HOLD_MS = 1000;
 
 /** No block as long as the debugger's pause was recorded (a busy machine may stall the app briefly by itself). */
 async function assertPauseNotRecorded(client: Client): Promise<void> {
@@ -91,7 +92,8 @@ const APP = `
   console.log('ready');
 `;
 
-describe("a developer's debugger", () => {
+// Each test has its own app and debugger, and mostly waits out a pause: they run at once.
+describe("a developer's debugger", { concurrency: true }, () => {
   test('a pause made with --inspect holds for its full length while the monitor watches and a session reads the app', async (t) => {
     const app = await startApp(APP, { nodeArgs: ['--inspect=127.0.0.1:0', '-r', REGISTER] });
     t.after(() => app.kill());

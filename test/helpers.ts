@@ -11,8 +11,15 @@ import type { TestContext } from 'node:test';
 export const ROOT = path.resolve(__dirname, '..', '..');
 /** The compiled preload. */
 export const REGISTER = path.join(ROOT, 'dist', 'register.js');
+/** The package's CommonJS entry, the file `require('aiomonitor')` loads (package.json's main). */
+export const ENTRY = require.resolve(ROOT);
 /** How long any wait in a test may take before the test fails. */
 export const WAIT_MS = 15_000;
+/**
+ * The main thread's deadline for apps started with `{ deadlineMs: SHORT_DEADLINE_MS }` (AIOMONITOR_TEST_DEADLINE_MS),
+ * for tests that must see a deadline pass: they block the loop for about a second instead of five.
+ */
+export const SHORT_DEADLINE_MS = 500;
 
 /**
  * A port that was free a moment ago, chosen below the kernel's ephemeral range: a port from listen(0)
@@ -70,14 +77,31 @@ export interface App {
   kill(): void;
 }
 
+/** How to start an app: its environment and node flags, the script's name and directory, the working directory, the monitor's deadline. */
+export interface AppOptions {
+  env?: NodeJS.ProcessEnv;
+  nodeArgs?: string[];
+  name?: string;
+  cwd?: string;
+  dir?: string;
+  /** The main thread's deadline in ms (AIOMONITOR_TEST_DEADLINE_MS); the default 2000 unless given. */
+  deadlineMs?: number;
+}
+
 /** Runs `source` as an app with `-r aiomonitor/register` (or other node flags) on fresh ports; the script is written into `dir`, and runs in `cwd`, if given. */
-export async function startApp(source: string, options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; name?: string; cwd?: string; dir?: string } = {}): Promise<App> {
+export async function startApp(source: string, options: AppOptions = {}): Promise<App> {
   const file = writeScript(source, options.name, options.dir);
   const port = await freePort();
   const consolePort = await freePort();
   const nodeArgs = options.nodeArgs ?? ['-r', REGISTER];
   const child = spawn(process.execPath, [...nodeArgs, file], {
-    env: { ...process.env, MONITOR_PORT: String(port), CONSOLE_PORT: String(consolePort), ...options.env },
+    env: {
+      ...process.env,
+      MONITOR_PORT: String(port),
+      CONSOLE_PORT: String(consolePort),
+      ...(options.deadlineMs === undefined ? {} : { AIOMONITOR_TEST_DEADLINE_MS: String(options.deadlineMs) }),
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: options.cwd,
   });
@@ -105,12 +129,17 @@ export async function startApp(source: string, options: { env?: NodeJS.ProcessEn
   };
 }
 
-/** Polls `check` until it holds, failing with `describe()` after WAIT_MS. */
-export async function waitFor(check: () => boolean, describe: () => string, timeoutMs = WAIT_MS): Promise<void> {
+/**
+ * Polls `check` until it holds, failing with `describe()` after `timeoutMs`: the one polling loop of the tests. An
+ * async check (a command typed again until its answer shows something) paces itself; a plain one is asked every 20 ms.
+ */
+export async function waitFor(check: () => boolean | Promise<boolean>, describe: () => string, timeoutMs = WAIT_MS): Promise<void> {
   const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  for (;;) {
+    const result = check();
+    if (typeof result === 'boolean' ? result : await result) return;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${describe()}`);
+    if (typeof result === 'boolean') await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -123,6 +152,8 @@ export interface Client {
   until(text: string | RegExp, from?: number): Promise<string>;
   /** Sends a line and returns the output up to the next prompt. */
   command(line: string, prompt?: string): Promise<string>;
+  /** Sends `line` again and again until its output matches `expected` (or passes it, given as a function), and returns that output. */
+  commandUntil(line: string, expected: RegExp | ((output: string) => boolean), prompt?: string): Promise<string>;
   /** Sends raw bytes or text. */
   send(data: string | Buffer): void;
   closed: Promise<void>;
@@ -163,6 +194,12 @@ export async function connect(target: number | string, prompt = 'monitor >>> '):
       const text = await client.until(expected, from);
       return text.slice(0, text.lastIndexOf(expected));
     },
+    async commandUntil(line, expected, expectedPrompt = prompt) {
+      const passes = typeof expected === 'function' ? expected : (output: string) => expected.test(output);
+      let output = '';
+      await waitFor(async () => passes(output = await client.command(line, expectedPrompt)), () => `${line} to answer ${String(expected)}; last answer: ${JSON.stringify(output)}`);
+      return output;
+    },
     send(payload) { socket.write(payload); },
     closed,
   };
@@ -170,8 +207,27 @@ export async function connect(target: number | string, prompt = 'monitor >>> '):
   return client;
 }
 
+/** Whether a process still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Whether a connection to `port` is refused now: one attempt, as a user's first `nc` would make. */
+export function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(false); });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
 /** Starts an app that prints 'ready', connects to its monitor, and cleans both up after the test. */
-export async function attach(t: TestContext, source: string, options: Parameters<typeof startApp>[1] = {}): Promise<{ app: App; client: Client }> {
+export async function attach(t: TestContext, source: string, options: AppOptions = {}): Promise<{ app: App; client: Client }> {
   const app = await startApp(source, options);
   t.after(() => app.kill());
   await app.waitForOutput('ready');

@@ -35,37 +35,18 @@ function rowOf(listing: string, pattern: RegExp): string | undefined {
 
 /** Runs `ps -f http` until a row matches, and returns that row's ID. */
 async function waitForRow(client: Client, pattern: RegExp): Promise<string> {
-  let listing = '';
-  for (const start = Date.now(); ; ) {
-    listing = await client.command('ps -f http');
-    const row = rowOf(listing, pattern);
-    if (row) return row.split(/\s+/)[0];
-    if (Date.now() - start > 15_000) assert.fail(`no ps row matching ${pattern}; last listing:\n${listing}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const listing = await client.commandUntil('ps -f http', (output) => rowOf(output, pattern) !== undefined);
+  return rowOf(listing, pattern)!.split(/\s+/)[0];
 }
 
 /** Runs `ps-terminated -f http` until a row matches, and returns that row. */
 async function waitForEnded(client: Client, pattern: RegExp): Promise<string> {
-  let listing = '';
-  for (const start = Date.now(); ; ) {
-    listing = await client.command('ps-terminated -f http');
-    const row = rowOf(listing, pattern);
-    if (row) return row;
-    if (Date.now() - start > 15_000) assert.fail(`no ps-terminated row matching ${pattern}; last listing:\n${listing}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return rowOf(await client.commandUntil('ps-terminated -f http', (output) => rowOf(output, pattern) !== undefined), pattern)!;
 }
 
 /** Runs `ps -f http` until no row matches. */
 async function waitForNoRow(client: Client, pattern: RegExp): Promise<void> {
-  let listing = '';
-  for (const start = Date.now(); ; ) {
-    listing = await client.command('ps -f http');
-    if (!rowOf(listing, pattern)) return;
-    if (Date.now() - start > 15_000) assert.fail(`a ps row still matches ${pattern}:\n${listing}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await client.commandUntil('ps -f http', (output) => rowOf(output, pattern) === undefined);
 }
 
 describe('HTTP requests in ps', () => {

@@ -43,8 +43,7 @@ describe('blocks', { timeout: WAIT_MS * 2 }, () => {
   test('a stall is recorded with the blocking function and about its real duration', async (t) => {
     const { client, stall } = await attach(t);
     const real = await stall(1000);
-    let listing = '';
-    for (let tries = 0; tries < 50 && !/crunchNumbers/.test(listing); tries++) listing = await client.command('blocks');
+    const listing = await client.commandUntil('blocks', /crunchNumbers/);
     // Opening the console loads Node's REPL, which may itself block the loop for a moment: find our block by name.
     const row = listing.split('\r\n').find((line) => /^\d+\s+\d\d:.*crunchNumbers/.test(line));
     assert.ok(row, listing);
@@ -61,15 +60,21 @@ describe('blocks', { timeout: WAIT_MS * 2 }, () => {
 
   test('blocks --top groups stalls by stack; MONITOR_BLOCK_LOG prints each one', async (t) => {
     const { app, client, stall } = await attach(t, { MONITOR_BLOCK_LOG: '1', MONITOR_BLOCK_THRESHOLD: '150' });
-    await stall(400);
-    await stall(400);
-    const logged = (): string[] => app.stderr().split('\n').filter((line) => /crunchNumbers/.test(line));
-    await waitFor(() => logged().length === 2, () => `two block lines on stderr: ${app.stderr()}`);
+    const blockLines = (): string[] => app.stderr().split('\n').filter((line) => line.startsWith('aiomonitor: event loop blocked for '));
+    const logged = (): string[] => blockLines().filter((line) => /crunchNumbers/.test(line));
+    // A loaded machine can end a block before the monitor has read its stack ("over before its stack could be
+    // read"): stall again until two blocks name the function.
+    for (let stalls = 1; logged().length < 2; stalls++) {
+      assert.ok(stalls <= 6, `${stalls - 1} stalls, and not two of them logged with their stack: ${app.stderr()}`);
+      const before = blockLines().length;
+      await stall(400);
+      await waitFor(() => blockLines().length > before, () => `a block line on stderr: ${app.stderr()}`);
+    }
     assert.match(logged()[0], /^aiomonitor: event loop blocked for \d+ ms at crunchNumbers \(.*app\.js:\d+:\d+\)$/);
     const top = await client.command('blocks --top');
     // A busy machine can stall the app by itself meanwhile: a line about a block in progress may come first.
     assert.match(top, /(^|\n)\d+ blocks, grouped by stack/);
-    assert.match(top, /\r\n2\s+\d+ ms\s+\d+ ms\s+crunchNumbers/);
+    assert.match(top, /\r\n([2-9]|\d\d+)\s+\d+ ms\s+\d+ ms\s+crunchNumbers/);
   });
 });
 
@@ -82,10 +87,8 @@ describe('loop and mem', { timeout: WAIT_MS * 2 }, () => {
     assert.match(out, /Utilization: [\d.]+% last minute, [\d.]+% since start/);
     assert.match(out, /Not blocked now/);
     assert.match(out, /Active handles and requests: .*Timeout \d/);
-    const stalling = stall(3000);
-    let during = '';
-    for (let tries = 0; tries < 100 && !/Blocked right now/.test(during); tries++) during = await client.command('loop');
-    assert.match(during, /Blocked right now, for \d+ ms so far/);
+    const stalling = stall(1000);
+    assert.match(await client.commandUntil('loop', /Blocked right now/), /Blocked right now, for \d+ ms so far/);
     await stalling;
   });
 

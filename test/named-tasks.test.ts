@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, test } from 'node:test';
-import { attach, connect, ROOT, startApp, writeScript } from './helpers';
+import { after, before, describe, test } from 'node:test';
+import { attach, connect, ROOT, startApp, writeScript, type App, type Client } from './helpers';
 
 const PACKAGE = JSON.stringify(ROOT);
 
@@ -43,8 +43,20 @@ function rowOf(listing: string, text: string): string[] {
 }
 
 describe('named tasks', () => {
-  test('a named task shows in ps, is cancelled through its signal, and is then listed as cancelled', async (t) => {
-    const { app, client } = await attach(t, APP);
+  // One app for these tests: each cancels a task of its own (sync-users, stubborn, download), the others only read.
+  let app: App;
+  let client: Client;
+  before(async () => {
+    app = await startApp(APP);
+    await app.waitForOutput('ready');
+    client = await connect(app.port);
+  });
+  after(() => {
+    client?.socket.destroy();
+    app?.kill();
+  });
+
+  test('a named task shows in ps, is cancelled through its signal, and is then listed as cancelled', async () => {
     const listing = await client.command('ps');
     assert.match(listing, /TYPE +AGE +DESCRIPTION/);
     const [id, type] = rowOf(listing, 'sync-users (running)');
@@ -65,16 +77,14 @@ describe('named tasks', () => {
     assert.match(how, /cancelled by: monitor session from 127\.0\.0\.1:\d+/);
   });
 
-  test('a task that ignores its signal is reported as still running, and stays in ps as cancelling', async (t) => {
-    const { client } = await attach(t, APP);
+  test('a task that ignores its signal is reported as still running, and stays in ps as cancelling', async () => {
     const [id] = rowOf(await client.command('ps'), 'stubborn');
     assert.match(await client.command(`cancel ${id}`), /✓ aborted the signal of task stubborn; it is still running: its code does not watch its signal/);
     assert.match(await client.command('ps'), /stubborn \(cancelling for /);
     assert.match(await client.command(`cancel ${id}`), /✗ task stubborn is already cancelled/);
   });
 
-  test('a failed task shows its error and where it was thrown, most recent call last', async (t) => {
-    const { client } = await attach(t, APP);
+  test('a failed task shows its error and where it was thrown, most recent call last', async () => {
     const finished = await client.command('pt');
     const [id] = rowOf(finished, 'load-config');
     assert.match(finished, /error +load-config: Error: config file missing/);
@@ -86,16 +96,14 @@ describe('named tasks', () => {
     assert.match(lines[frame + 1], /^ *Error: config file missing/, 'the error comes after its frames');
   });
 
-  test('a task ended by the signal passed to task() names that signal and the code that aborted it', async (t) => {
-    const { client } = await attach(t, APP);
+  test('a task ended by the signal passed to task() names that signal and the code that aborted it', async () => {
     const [id] = rowOf(await client.command('pst'), 'poller');
     const how = await client.command(`where-terminated ${id}`);
     assert.match(how, /cancelled by: the signal passed to task\(\)/);
     assert.match(how, /stopPolling/);
   });
 
-  test('track() lists running work by name: cancel aborts its controller, or says there is none', async (t) => {
-    const { app, client } = await attach(t, APP);
+  test('track() lists running work by name: cancel aborts its controller, or says there is none', async () => {
     const listing = await client.command('ps');
     const [download] = rowOf(listing, 'download (running)');
     const [legacy] = rowOf(listing, 'legacy-job (running)');
@@ -110,8 +118,7 @@ describe('named tasks', () => {
     assert.match(how, /giveUpUpload/);
   });
 
-  test('ps sorts, limits, and prints JSON that parses', async (t) => {
-    const { client } = await attach(t, APP);
+  test('ps sorts, limits, and prints JSON that parses', async () => {
     const oldestFirst = await client.command('ps --sort age --limit 1');
     assert.match(oldestFirst, /tasks \(.*\); showing 1/);
     assert.equal(oldestFirst.trim().split('\r\n').length, 3, oldestFirst);

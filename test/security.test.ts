@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { startMonitor } from '../src/main/index';
-import { connect, freePort, startApp, waitFor, WAIT_MS, type App } from './helpers';
+import { connect, freePort, refuses, SHORT_DEADLINE_MS, startApp, waitFor, WAIT_MS, type App, type AppOptions } from './helpers';
 
 const IDLE_APP = 'setInterval(function pollQueue() {}, 1000); console.log("ready");';
 
-async function launch(t: TestContext, env: NodeJS.ProcessEnv, source = IDLE_APP): Promise<App> {
-  const app = await startApp(source, { env: { DEBUG: '', ...env } });
+async function launch(t: TestContext, env: NodeJS.ProcessEnv, source = IDLE_APP, options: AppOptions = {}): Promise<App> {
+  const app = await startApp(source, { ...options, env: { DEBUG: '', ...env } });
   t.after(() => app.kill());
   await app.waitForOutput('ready');
   return app;
@@ -19,15 +19,7 @@ async function launch(t: TestContext, env: NodeJS.ProcessEnv, source = IDLE_APP)
 
 /** Waits until something accepts connections on the port. */
 async function listening(port: number): Promise<void> {
-  for (;;) {
-    const probe = net.connect(port, '127.0.0.1');
-    const connected = await new Promise<boolean>((resolve) => {
-      probe.once('connect', () => resolve(true)).once('error', () => resolve(false));
-    });
-    probe.destroy();
-    if (connected) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(async () => !(await refuses(port)), () => `something to listen on port ${port}`);
 }
 
 function tempDir(t: TestContext): string {
@@ -110,20 +102,19 @@ describe('Unix socket files', { timeout: WAIT_MS * 2 }, () => {
     dead.kill();
     await dead.exited;
     assert.ok(fs.statSync(stale).isSocket());
-    await launch(t, { MONITOR_PATH: stale, CONSOLE_ENABLED: '0' });
-    (await connect(stale)).socket.destroy();
-
     const live = path.join(dir, 'live.sock');
     const server = net.createServer().listen(live);
     t.after(() => server.close());
     await once(server, 'listening');
-    const second = await launch(t, { MONITOR_PATH: live, CONSOLE_ENABLED: '0' });
+    const file = path.join(dir, 'notes.txt');
+    fs.writeFileSync(file, 'keep me');
+    // Three apps, one for each thing in the way, started at once.
+    const [, second, third] = await Promise.all([stale, live, file].map((target) => launch(t, { MONITOR_PATH: target, CONSOLE_ENABLED: '0' })));
+
+    (await connect(stale)).socket.destroy();
     await waitFor(() => second.stderr().includes('\n'), () => 'a line on stderr');
     assert.equal(second.stderr(), `aiomonitor: cannot listen for the monitor on ${live}: another process is listening there; choose another path; the app runs without a monitor\n`);
 
-    const file = path.join(dir, 'notes.txt');
-    fs.writeFileSync(file, 'keep me');
-    const third = await launch(t, { MONITOR_PATH: file, CONSOLE_ENABLED: '0' });
     await waitFor(() => third.stderr().includes('\n'), () => 'a line on stderr');
     assert.match(third.stderr(), /a file that is not a socket is in the way/);
     assert.equal(fs.readFileSync(file, 'utf8'), 'keep me');
@@ -247,7 +238,7 @@ describe('under pressure', { timeout: WAIT_MS * 3 }, () => {
     assert.ok(admitted >= 16, `at least the first 16 were admitted (${admitted})`);
     // The server notices the storm's closes a moment after the clients made them: try again until a place is free.
     let said = '';
-    for (let tries = 0; tries < 100 && !said.includes('monitor >>> '); tries++) said = await saidBeforeClose(app.port, 'help\r\nexit\r\n');
+    await waitFor(async () => (said = await saidBeforeClose(app.port, 'help\r\nexit\r\n')).includes('monitor >>> '), () => `a place in the monitor; last answer: ${JSON.stringify(said)}`);
     assert.match(said, /Commands:/);
     assert.equal(app.child.exitCode, null);
   });
@@ -255,16 +246,16 @@ describe('under pressure', { timeout: WAIT_MS * 3 }, () => {
   test('a main thread stuck in native code gets a busy answer, and the session goes on', async (t) => {
     const app = await launch(t, {}, `
       setInterval(function pollQueue() {}, 1000);
-      globalThis.sleepInNativeCode = () => setTimeout(() => require('node:child_process').execSync('sleep 8'), 10);
+      globalThis.sleepInNativeCode = () => setTimeout(() => require('node:child_process').execSync('sleep 5'), 10);
       console.log('ready');
-    `);
+    `, { deadlineMs: SHORT_DEADLINE_MS });
     const client = await connect(app.port);
     const repl = await connect(app.consolePort, '> ');
     await repl.command('sleepInNativeCode()', 'Timeout');
     repl.socket.destroy();
-    let answer = '';
-    for (let tries = 0; tries < 20 && !answer.startsWith('✗'); tries++) answer = await client.command('ps');
-    assert.match(answer, /^✗ the main thread has not answered for \d+ ms \(its event loop last turned \d+ ms ago\); stacktrace shows what it is doing\r\n$/);
+    // Each ps, the stacktrace after them and help take at most about the deadline: well within the sleep.
+    const answer = await client.commandUntil('ps', (output) => output.startsWith('✗'));
+    assert.match(answer, new RegExp(`^✗ the main thread has not answered for ${SHORT_DEADLINE_MS} ms \\(its event loop last turned \\d+ ms ago\\); stacktrace shows what it is doing\r\n$`));
     assert.match(await client.command('stacktrace'), /inside native code/);
     assert.match(await client.command('help'), /Commands:/);
   });
