@@ -6,7 +6,7 @@ import { startMonitor, type Monitor } from '../src/main/index';
 import { connect, holdPort, ROOT, startApp, waitFor, type App } from './helpers';
 
 // The scripts load the compiled package the way an app would: by its CommonJS entry, or by URL from ESM.
-const INDEX = path.join(ROOT, 'dist', 'src', 'index.js');
+const INDEX = path.join(ROOT, 'dist', 'src', 'main', 'index.js');
 const INDEX_URL = pathToFileURL(INDEX).href;
 const REQUIRE = `const api = require(${JSON.stringify(INDEX)});\nconst { startMonitor, Monitor, ConfigError } = api;\n`;
 
