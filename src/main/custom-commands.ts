@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import type { CommandInput } from '../commands/types';
 import { checkDefinition, type CommandDefinition, type CustomCommandSpec } from './command-definition';
 import { registry } from './registry';

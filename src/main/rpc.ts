@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { sharedNow, type FromWorker, type MainOperation, type ToWorker } from '../shared/contract';
 import { cancelTask } from './cancel';
 import type { CommandInput } from '../commands/types';

@@ -1,5 +1,5 @@
 import inspector from 'node:inspector';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 
 const debug = createDebug('aiomonitor:inspector');
 

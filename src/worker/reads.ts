@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { HEARTBEAT_MS, HOOK_EXPRESSION } from '../shared/contract';
 import type { MainInspector } from './inspector';
 import { fullBudget, READ_SHARE, spend, waitMs, type BudgetState } from './read-budget';
