@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Profiler } from 'node:inspector';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { diagnosticsExpression, type DiagnosticsHook } from '../shared/contract';
 import { HOT_HEADER, hotRows, hottestFunctions, type HotFunction } from '../worker/cpuprofile';
 import { type MainInspector } from '../worker/inspector';

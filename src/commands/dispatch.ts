@@ -1,5 +1,5 @@
 import parse from 'yargs-parser';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { MainThreadBusyError } from '../worker/inspector';
 import { ReadBudgetError } from '../worker/reads';
 import { printable } from '../shared/text';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type vm from 'node:vm';
 import { Readable, Writable } from 'node:stream';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
 import type { Endpoint } from '../shared/config';
 import { openDoor, type AdmissionRules } from '../protocol/admission';

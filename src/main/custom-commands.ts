@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import type { CommandInput, CustomCommandSpec } from '../shared/command-spec';
 import type { CommandResult } from '../shared/rows';
 import { checkDefinition, type CommandDefinition } from './command-definition';

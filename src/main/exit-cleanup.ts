@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 
 const debug = createDebug('aiomonitor:exit');
 

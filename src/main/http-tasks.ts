@@ -1,7 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { FetchRequest, IncomingRequest, OutgoingRequest, type Connection, type UndiciRequest } from './http-requests';
 import { processWide } from './process-wide';
 import { countDone, registry } from './registry';

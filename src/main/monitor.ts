@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { once } from 'node:events';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { deadlinesFromEnv, describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from '../shared/config';
 import { listenConsole, type ConsoleServer } from './console-server';
 import { acquireLoopWatch } from './loop-watch';

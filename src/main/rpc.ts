@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { sharedNow, type CallArgs, type CallMessage, type CallName, type CallResult, type FromWorker, type ToWorker } from '../shared/contract';
 import type { MainHook } from './inspect-hook';
 

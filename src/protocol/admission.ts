@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { createTelnetDecoder } from './telnet';
 
 const debug = createDebug('aiomonitor:admission');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { describeEndpoint, PRIVATE_DIR_PREFIX, type Endpoint } from '../shared/config';
 
 const debug = createDebug('aiomonitor:listen');

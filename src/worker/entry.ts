@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import type { FromWorker, ToWorker, WorkerSetup } from '../shared/contract';
 import { useDeadlines } from './deadlines';
 import { connectMainInspector } from './inspector';

@@ -1,5 +1,5 @@
 import inspector from 'node:inspector';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { deadlines } from './deadlines';
 
 const debug = createDebug('aiomonitor:inspector');

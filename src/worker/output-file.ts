@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { UsageError } from '../commands/types';
 
 const debug = createDebug('aiomonitor:output');

@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import type { DebuggerSection, MainInspector, PausedEvent, ScriptUrls } from './inspector';
 
 const debug = createDebug('aiomonitor:pause');

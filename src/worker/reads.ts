@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { HEARTBEAT_MS, readExpression, type HookReads, type ReadName, type ReadResult } from '../shared/contract';
 import type { MainInspector } from './inspector';
 import { fullBudget, READ_SHARE, spend, waitMs, type BudgetState } from './read-budget';

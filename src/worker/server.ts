@@ -1,5 +1,5 @@
 import net from 'node:net';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import type { Endpoint } from '../shared/config';
 import { openDoor, type AdmissionRules } from '../protocol/admission';
 import { listen } from '../protocol/listen';

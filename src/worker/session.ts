@@ -1,5 +1,5 @@
 import net from 'node:net';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import { COMMANDS } from '../commands';
 import { runLine } from '../commands/dispatch';
 import type { CommandContext } from '../commands/types';

@@ -1,4 +1,4 @@
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 import type { MainInspector } from './inspector';
 import { HOOK_EXPRESSION } from '../shared/contract';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
-import createDebug from 'debug';
+import { createDebug } from '../shared/log';
 
 const debug = createDebug('aiomonitor:wrapper');
 
