@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { once } from 'node:events';
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { createDebug } from '../shared/log';
 import { deadlinesFromEnv, describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from '../shared/config';
-import { listenConsole, type ConsoleServer } from './console-server';
+import type { ConsoleServer } from './console-server';
 import { acquireLoopWatch } from './loop-watch';
 import { acquireHttpTasks } from './http-tasks';
 import { installDiagnosticsHook } from './diagnostics-hook';
@@ -11,7 +11,6 @@ import { removeFileOnExit } from './exit-cleanup';
 import { installInspectHook } from './inspect-hook';
 import { keepHistory } from './registry';
 import { serveCalls } from './rpc';
-import { holdTracing } from './trace';
 import type { ToWorker, WorkerSetup } from '../shared/contract';
 import { ownObjects } from './own-objects';
 
@@ -134,8 +133,11 @@ export class Monitor implements AsyncDisposable {
     keepHistory(maxTerminationHistory);
     const { buffer: heartbeat, release } = acquireLoopWatch();
     this.#releaseLoopWatch = release;
-    if (this.#options.trace) this.#releaseTracing = holdTracing();
+    if (this.#options.trace) this.#releaseTracing = (require('./trace') as typeof import('./trace')).holdTracing();
     this.#releaseHttpTasks = acquireHttpTasks();
+    // Loaded as the monitor starts, not with the preload: a script that has ended by then never pays for them.
+    const { listenConsole } = require('./console-server') as typeof import('./console-server');
+    const { MessageChannel, Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
@@ -203,11 +205,19 @@ export class Monitor implements AsyncDisposable {
   }
 }
 
-/** Starts a monitor that never delays the process's exit, not even while it starts (for the preload). */
+/**
+ * Starts a monitor that never delays the process's exit, not even while it starts (for the preload). It starts on
+ * the first turn of the app's event loop: a script that has ended by then never pays for the monitor thread, and
+ * an app that is still running gets its monitor within a millisecond. (Its servers could not listen sooner anyway:
+ * listening takes a turn of the loop.)
+ */
 export function startInBackground(options: MonitorOptions): Monitor {
   const monitor = new Monitor(options);
   background.add(monitor);
-  return monitor.start();
+  const timer = setTimeout(() => monitor.start(), 0);
+  timer.unref();
+  ownObjects.add(timer);
+  return monitor;
 }
 
 /** Creates a monitor and starts it; await `monitor.ready` to know both servers listen. */
