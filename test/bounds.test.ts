@@ -209,7 +209,7 @@ describe('the monitor thread', { timeout: WAIT_MS * 2 }, () => {
       };
       for (let i = 0; i < 100000; i++) setInterval(() => {}, 100000 + i);
       setInterval(function tick() { console.log('tick'); }, 50);
-      require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'index.js'))}).startMonitor({ port: ${port}, consolePort: ${consolePort} })
+      require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'main', 'index.js'))}).startMonitor({ port: ${port}, consolePort: ${consolePort} })
         .ready.then(() => console.log('ready'), (error) => console.log('not started: ' + error.message));
     `);
     const doomed = net.connect(port, '127.0.0.1');
