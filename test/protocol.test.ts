@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
 import { test } from 'node:test';
 import { createLineSplitter } from '../src/protocol/lines';
+import { readFirstLine, readInput, type FirstLine, type Input } from '../src/protocol/reader';
 import { createTelnetDecoder, toCrlf, type Decoded } from '../src/protocol/telnet';
 
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
@@ -66,4 +69,46 @@ test('the line splitter decodes UTF-8 split across chunks', () => {
 
 test('toCrlf ends every line with CRLF once', () => {
   assert.equal(toCrlf('a\nb\r\nc'), 'a\r\nb\r\nc');
+});
+
+/** A connected pair of sockets: what `client` writes, `server` reads. */
+async function socketPair(): Promise<{ client: net.Socket; server: net.Socket; close(): void }> {
+  const listener = net.createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const accepted = once(listener, 'connection') as Promise<[net.Socket]>;
+  const client = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
+  const [server] = await accepted;
+  return { client, server, close: () => { client.destroy(); server.destroy(); listener.close(); } };
+}
+
+test('readInput delivers lines, too-long lines, Ctrl-C and Ctrl-D in order, and refuses telnet options', { timeout: 5000 }, async (t) => {
+  const { client, server, close } = await socketPair();
+  t.after(close);
+  const inputs: Input[] = [];
+  let ended: () => void = () => {};
+  const eof = new Promise<void>((resolve) => (ended = resolve));
+  const refusal = once(client, 'data') as Promise<[Buffer]>;
+  readInput(server, { onInput: (input) => { inputs.push(input); if (input.kind === 'eof') ended(); } });
+  // A Ctrl-C drops the half line before it; a line over 64 KiB is reported by its size.
+  client.write(Buffer.concat([bytes(255, 253, 1), Buffer.from('half'), bytes(3), Buffer.from('ps\r\n'), Buffer.from('x'.repeat(70_000)), Buffer.from('\nexit\n'), bytes(255, 236)]));
+  assert.deepEqual([...(await refusal)[0]], [255, 252, 1]);
+  await eof;
+  assert.deepEqual(inputs, [{ kind: 'interrupt' }, { kind: 'line', text: 'ps' }, { kind: 'too-long', bytes: 70_000 }, { kind: 'line', text: 'exit' }, { kind: 'eof' }]);
+});
+
+test('readFirstLine ends the line at its first CR or LF as sent and gives back the bytes after it', async (t) => {
+  const { client, server, close } = await socketPair();
+  t.after(close);
+  const line = new Promise<FirstLine>((resolve) => readFirstLine(server, 1024, resolve));
+  // An unfinished subnegotiation cannot hold the token line open.
+  client.write(Buffer.concat([Buffer.from('s3'), bytes(255, 250, 1), Buffer.from('\r\nps\n')]));
+  assert.deepEqual(await line, { kind: 'line', text: 's3', rest: Buffer.from('ps\n') });
+});
+
+test('readFirstLine cuts off a line longer than its bound before it ends', async (t) => {
+  const { client, server, close } = await socketPair();
+  t.after(close);
+  const line = new Promise<FirstLine>((resolve) => readFirstLine(server, 1024, resolve));
+  client.write('x'.repeat(1025));
+  assert.deepEqual(await line, { kind: 'too-long' });
 });

@@ -18,6 +18,9 @@ const fail = (message: string, showUsage?: true): ParsedRun => ({
   ...(showUsage && { showUsage }),
 });
 
+const PORT_HINT = 'a port number from 0 to 65535 (0 picks a free port)';
+const TOO_LONG = 'is too long for a Unix socket (208 bytes; at most 107, its directory at most 92); choose a shorter path';
+
 const rows: Array<[string[], ParsedRun]> = [
   [['app.js'], run('app.js', [])],
   [['app.js', 'a', 'b'], run('app.js', ['a', 'b'])],
@@ -32,15 +35,29 @@ const rows: Array<[string[], ParsedRun]> = [
     ['--host', '0.0.0.0', '--port', '0', '--console-port=50200', 'app.cjs'],
     run('app.cjs', [], { MONITOR_HOST: '0.0.0.0', MONITOR_PORT: '0', CONSOLE_PORT: '50200' }),
   ],
-  [['--port', '08', 'app.js'], run('app.js', [], { MONITOR_PORT: '8' })],
+  // Passed on as typed: the preload reads "08" as port 8.
+  [['--port', '08', 'app.js'], run('app.js', [], { MONITOR_PORT: '08' })],
   [['--port', '1', '--port', '2', 'app.js'], run('app.js', [], { MONITOR_PORT: '2' })],
   [['--no-console', 'app.js'], run('app.js', [], { CONSOLE_ENABLED: '0' })],
   [['--trace', 'app.js', '--trace'], run('app.js', ['--trace'], { MONITOR_TRACE: '1' })],
-  [['--port', 'abc', 'app.js'], fail('--port must be a port number from 0 to 65535, got "abc"')],
-  [['--port', '65536', 'app.js'], fail('--port must be a port number from 0 to 65535, got "65536"')],
-  [['--console-port', '-1', 'app.js'], fail('--console-port must be a port number from 0 to 65535, got "-1"')],
-  [['--port', '1.5', 'app.js'], fail('--port must be a port number from 0 to 65535, got "1.5"')],
-  [['--port'], fail('--port must be a port number from 0 to 65535, got ""')],
+  // A bad value gets the line the preload prints for the same value in its variable.
+  [['--port', 'abc', 'app.js'], fail(`--port: MONITOR_PORT="abc" is not ${PORT_HINT}; fix it or unset it`)],
+  [['--port', '65536', 'app.js'], fail(`--port: MONITOR_PORT="65536" is not ${PORT_HINT}; fix it or unset it`)],
+  [['--console-port', '-1', 'app.js'], fail(`--console-port: CONSOLE_PORT="-1" is not ${PORT_HINT}; fix it or unset it`)],
+  [['--port', '1.5', 'app.js'], fail(`--port: MONITOR_PORT="1.5" is not ${PORT_HINT}; fix it or unset it`)],
+  [['--port'], fail('--port needs a value, got ""')],
+  [['--console-port', ' ', 'app.js'], fail('--console-port needs a value, got " "')],
+  [['--host', '[::1]', 'app.js'], run('app.js', [], { MONITOR_HOST: '[::1]' })],
+  [
+    ['--host', '[::1]:50101', 'app.js'],
+    fail('--host: host (MONITOR_HOST) "[::1]:50101" takes no port: set it to "::1" and the ports with MONITOR_PORT and CONSOLE_PORT (port, consolePort)'),
+  ],
+  [['--host', 'a b', 'app.js'], fail('--host: host (MONITOR_HOST) "a b" is not a host name or address; use one such as "127.0.0.1", "::1" or "localhost"')],
+  [
+    ['--token', 'a\nb', 'app.js'],
+    fail('--token: token (MONITOR_TOKEN) contains a control character (a line break, NUL, ESC...) that no client can type; use printable characters only'),
+  ],
+  [['--console-path', `/${'d'.repeat(200)}/c.sock`, 'app.js'], fail(`--console-path: consolePath (CONSOLE_PATH) ${TOO_LONG}`)],
   [['--host', '', 'app.js'], fail('--host needs a value, got ""')],
   [['--token', ' s3cret ', 'app.js'], run('app.js', [], { MONITOR_TOKEN: ' s3cret ' })],
   [['--path', '/run/m.sock', '--console-path', '/run/c.sock', 'app.js'], run('app.js', [], { MONITOR_PATH: '/run/m.sock', CONSOLE_PATH: '/run/c.sock' })],
@@ -71,7 +88,8 @@ test('parseRunArgs does not modify the environment it is given', () => {
 });
 
 test('USAGE names every wrapper flag', () => {
-  for (const flag of ['--host', '--port', '--console-port', '--no-console', '--help', '--version']) {
+  const flags = ['--host', '--port', '--console-port', '--no-console', '--trace', '--path', '--console-path', '--token', '--help', '--version'];
+  for (const flag of flags) {
     assert.match(USAGE, new RegExp(`${flag}\\b`), flag);
   }
 });

@@ -113,7 +113,10 @@ test('--help prints usage on stdout and exits 0; --version prints the version', 
 test('usage errors exit 2: a bad port with one line, no script with the usage', TIMEOUT, async () => {
   const badPort = await wrapper(['--port', 'abc', 'wait.js']).done;
   assert.equal(badPort.code, 2);
-  assert.equal(badPort.stderr, 'aiomon-run: --port must be a port number from 0 to 65535, got "abc"\n');
+  assert.equal(
+    badPort.stderr,
+    'aiomon-run: --port: MONITOR_PORT="abc" is not a port number from 0 to 65535 (0 picks a free port); fix it or unset it\n',
+  );
   const noScript = await wrapper([]).done;
   assert.equal(noScript.code, 2);
   assert.match(noScript.stderr, /^aiomon-run: missing the script to run\n\nUsage: aiomon-run /);

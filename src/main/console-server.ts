@@ -2,12 +2,12 @@ import net from 'node:net';
 import type vm from 'node:vm';
 import { Readable, Writable } from 'node:stream';
 import { createDebug } from '../shared/log';
-import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
+import { toCrlf } from '../protocol/telnet';
 import type { Endpoint } from '../shared/config';
 import { openDoor, type AdmissionRules } from '../protocol/admission';
-import { MAX_UNSENT_OUTPUT, paceInput, type Intake } from '../protocol/intake';
+import { MAX_UNSENT_OUTPUT } from '../protocol/intake';
 import { listen } from '../protocol/listen';
-import { createLineSplitter } from '../protocol/lines';
+import { readInput, type Input, type Reader } from '../protocol/reader';
 
 const debug = createDebug('aiomonitor:console');
 
@@ -68,12 +68,10 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   // Loaded on first use: requiring `repl` loads `domain`, which takes over the process's
   // uncaught-exception capture callback, so apps that never open a console should not pay for it.
   const repl = require('node:repl') as typeof import('node:repl');
-  const decode = createTelnetDecoder();
-  let split = createLineSplitter();
-  let intake: Intake | undefined;
+  let reader: Reader | undefined;
   // A plain Readable rather than a PassThrough: an exception thrown from the REPL's line handler would leave a Transform stuck for good.
   // The REPL asks for more input by reading: then the client's next bytes may come in.
-  const input = new Readable({ read() { intake?.resume(); } });
+  const input = new Readable({ read() { reader?.resume(); } });
   // Ending the input lets the REPL finish the lines already given to it before it closes.
   let inputEnded = false;
   const feed = (text: string | null): void => {
@@ -135,31 +133,31 @@ function startSession(socket: net.Socket, options: ConsoleOptions, sessions: Set
   socket.on('close', end);
   socket.on('end', () => feed(null));
   socket.on('error', (err) => { debug('console client error: %O', err); end(); });
-  const take = (chunk: Buffer): void => {
-    const { parts, reply } = decode(chunk);
-    if (reply.length > 0) socket.write(reply);
-    for (const part of parts) {
-      if (ended) return;
-      if (part === 'interrupt') {
-        split = createLineSplitter();
+  const onInput = (typed: Input): void => {
+    if (ended) return;
+    switch (typed.kind) {
+      case 'interrupt':
+        // Ctrl-C drops the expression typed so far, as in a terminal's REPL.
         server.clearBufferedCommand();
         output.write('\n');
         server.displayPrompt();
-      } else if (part === 'eof') {
+        break;
+      case 'eof':
         feed(null);
-      } else {
-        for (const item of split(part)) {
-          if ('line' in item) feed(`${item.line}\n`);
-          else output.write(`input line too long (${item.tooLong} bytes), ignored\n`);
-        }
-      }
+        break;
+      case 'line':
+        feed(`${typed.text}\n`);
+        break;
+      case 'too-long':
+        output.write(`input line too long (${typed.bytes} bytes), ignored\n`);
+        break;
     }
   };
   // The REPL runs each line as it is given, so input waits while its answers are still going out to the client
   // (or while the REPL has not taken what it was given).
   const canTake = (): boolean => !socket.writableNeedDrain && input.readableLength < input.readableHighWaterMark;
-  intake = paceInput(socket, canTake, take, first);
-  socket.on('drain', () => intake?.resume());
+  reader = readInput(socket, { first, ready: canTake, onInput });
+  socket.on('drain', () => reader?.resume());
   if (socket.readableEnded) feed(null); // the client sent all it had with its token
   return end;
 }

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { createDebug } from '../shared/log';
-import { createTelnetDecoder } from './telnet';
+import { readFirstLine } from './reader';
 
 const debug = createDebug('aiomonitor:admission');
 
@@ -87,38 +87,25 @@ export function openDoor(rules: AdmissionRules): Door {
       sendAway(`too many connections are waiting for the token (${MAX_WAITING_FOR_TOKEN}); this one waited longest; connect again and send the token at once`);
     }
     const graceMs = rules.tokenGraceMs ?? TOKEN_GRACE_MS;
-    let pending = Buffer.alloc(0);
     const leave = (message: string): void => {
-      socket.off('data', onData);
+      stopReading();
       clearTimeout(grace);
       waiting.delete(socket);
       turnAway(socket, message);
     };
     // Not refreshed by input: a client trickling bytes gets no more time than a silent one.
     const grace = setTimeout(() => leave(`no token within ${Math.round(graceMs / 1000)} s; connect again and send the token first`), graceMs).unref();
-    const onData = (chunk: Buffer): void => {
-      pending = Buffer.concat([pending, chunk]);
-      const end = pending.findIndex((byte) => byte === 10 || byte === 13);
-      if (end < 0) {
-        if (pending.length > MAX_TOKEN_LINE) leave('wrong token');
-        return;
-      }
-      const typed = Buffer.concat(createTelnetDecoder()(pending.subarray(0, end)).parts.filter((part): part is Buffer => Buffer.isBuffer(part)));
-      let rest = pending.subarray(end + 1);
-      // The rest of a CR LF or CR NUL line ending belongs to the token line.
-      if (pending[end] === 13 && (rest[0] === 10 || rest[0] === 0)) rest = rest.subarray(1);
-      if (!sameSecret(typed.toString('utf8'), token)) return leave('wrong token');
-      // The sessions may have filled up while this one typed its token.
-      if (admitted.size >= rules.maxSessions) return leave(tooMany());
-      socket.off('data', onData);
-      clearTimeout(grace);
-      waiting.delete(socket);
-      enter(socket, rest, serve);
-    };
     waiting.set(socket, leave);
     socket.once('close', () => { clearTimeout(grace); waiting.delete(socket); });
     socket.write(TOKEN_PROMPT);
-    socket.on('data', onData);
+    const stopReading = readFirstLine(socket, MAX_TOKEN_LINE, (line) => {
+      if (line.kind === 'too-long' || !sameSecret(line.text, token)) return leave('wrong token');
+      // The sessions may have filled up while this one typed its token.
+      if (admitted.size >= rules.maxSessions) return leave(tooMany());
+      clearTimeout(grace);
+      waiting.delete(socket);
+      enter(socket, line.rest, serve);
+    });
   }
 
   return {

@@ -238,3 +238,15 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorOpt
     trace: envFlag(env, 'MONITOR_TRACE'),
   };
 }
+
+/**
+ * Checks the host, port, socket path and token variables in `env` one by one, with the preload's checks and wording
+ * (not whether they fit together: a public host's token may come later); throws ConfigError naming a bad one.
+ */
+export function checkEnvSettings(env: NodeJS.ProcessEnv): void {
+  const options = optionsFromEnv(env);
+  checkHost(options.host);
+  checkSocketPath(options.path, 'path (MONITOR_PATH)');
+  checkSocketPath(options.consolePath, 'consolePath (CONSOLE_PATH)');
+  checkToken(options.token);
+}

@@ -3,8 +3,9 @@ import { createDebug } from '../shared/log';
 import { COMMANDS } from '../commands';
 import { runLine } from '../commands/dispatch';
 import type { CommandContext } from '../commands/types';
-import { createLineSplitter, MAX_LINE_BYTES } from '../protocol/lines';
-import { createTelnetDecoder, toCrlf } from '../protocol/telnet';
+import { MAX_LINE_BYTES } from '../protocol/lines';
+import { readInput, type Input } from '../protocol/reader';
+import { toCrlf } from '../protocol/telnet';
 import type { MainThread } from './main-thread';
 import { ReadBudgetError } from './reads';
 import type { Watchdog } from './watchdog';
@@ -12,19 +13,19 @@ import { deadlines } from './deadlines';
 import { describeEndpoint, type Endpoint } from '../shared/config';
 import { plural } from '../shared/text';
 import { TOKEN_PROMPT } from '../protocol/admission';
-import { MAX_UNSENT_OUTPUT, paceInput } from '../protocol/intake';
+import { MAX_UNSENT_OUTPUT } from '../protocol/intake';
 
 const debug = createDebug('aiomonitor:session');
 
 /** The prompt, as in Python aiomonitor. */
 export const PROMPT = 'monitor >>> ';
 const WRITTEN_WAIT_MS = 1000;
-// Markers in the input queue; no typed line can contain a NUL, the telnet decoder drops it.
-const EOF_LINE = '\0eof';
-const TOO_LONG = '\0too-long ';
 // Typed-ahead lines kept while a command runs (a pasted script); past either bound the socket is not read.
 const MAX_TYPED_AHEAD_LINES = 100;
 const MAX_TYPED_AHEAD_CHARS = 64 * 1024;
+
+/** What the prompt keeps of what was typed ahead: Ctrl-C acts at once, the rest waits its turn. */
+type Typed = Exclude<Input, { kind: 'interrupt' }>;
 
 /** What every session shares. */
 export interface SessionEnvironment {
@@ -48,10 +49,8 @@ async function banner(main: MainThread): Promise<string> {
 
 /** Serves one client of the command prompt until it leaves or the monitor closes. */
 export function serveSession(socket: net.Socket, env: SessionEnvironment, first: Buffer = Buffer.alloc(0)): void {
-  const decode = createTelnetDecoder();
-  let split = createLineSplitter();
-  // Lines typed ahead of the one running, with their total length: past the bounds the socket is not read.
-  const queue: string[] = [];
+  // What was typed ahead of the line running, with the length of its lines: past the bounds the socket is not read.
+  const queue: Typed[] = [];
   let queuedChars = 0;
   let running = true; // until the banner is out
   let ending = false;
@@ -70,17 +69,17 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
     }
     socket.write(toCrlf(text));
   };
-  const enqueue = (line: string): void => {
-    queue.push(line);
-    queuedChars += line.length;
+  const enqueue = (typed: Typed): void => {
+    queue.push(typed);
+    if (typed.kind === 'line') queuedChars += typed.text.length;
   };
-  const dequeue = (): string | undefined => {
-    const line = queue.shift();
-    if (line !== undefined) {
-      queuedChars -= line.length;
-      intake.resume();
+  const dequeue = (): Typed | undefined => {
+    const typed = queue.shift();
+    if (typed !== undefined) {
+      if (typed.kind === 'line') queuedChars -= typed.text.length;
+      reader.resume();
     }
-    return line;
+    return typed;
   };
   const clearQueue = (): void => {
     queue.length = 0;
@@ -116,36 +115,30 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
   socket.on('error', (error) => debug('client error: %s', error.message));
   socket.on('close', () => { upstream?.destroy(); inputWaiter?.(); interrupt.abort(); });
   socket.on('end', () => { inputEnded = true; void pump(); });
-  const take = (chunk: Buffer): void => {
-    if (upstream) {
-      upstream.write(chunk);
-      return;
-    }
-    const { parts, reply } = decode(chunk);
-    if (reply.length) socket.write(reply);
-    for (const part of parts) {
-      if (part === 'interrupt') {
-        // Ctrl-C drops what was typed before it and not yet run, as in a shell.
-        split = createLineSplitter();
-        clearQueue();
-        if (!running) write(`^C\n${PROMPT}`);
-        inputWaiter?.();
-        interrupt.abort();
-      } else if (part === 'eof') {
-        enqueue(EOF_LINE);
-      } else {
-        for (const item of split(part)) enqueue('line' in item ? item.line : `${TOO_LONG}${item.tooLong}`);
-      }
+  let pumpDue = false;
+  const onInput = (input: Input): void => {
+    if (input.kind === 'interrupt') {
+      // Ctrl-C drops what was typed before it and not yet run, as in a shell.
+      clearQueue();
+      if (!running) write(`^C\n${PROMPT}`);
+      inputWaiter?.();
+      interrupt.abort();
+    } else {
+      enqueue(input);
     }
     if (inputWaiter && queue.length > 0) {
       dequeue();
       inputWaiter();
     }
-    void pump();
+    // Run once what came with this input is read: a Ctrl-C pasted after a line drops it rather than stops it.
+    if (!pumpDue) {
+      pumpDue = true;
+      queueMicrotask(() => { pumpDue = false; void pump(); });
+    }
   };
   // Read on while a command runs, so that Ctrl-C reaches it, but queue only a bounded number of typed-ahead lines.
   const canTake = (): boolean => (upstream ? !upstream.writableNeedDrain : queue.length < MAX_TYPED_AHEAD_LINES && queuedChars < MAX_TYPED_AHEAD_CHARS);
-  const intake = paceInput(socket, canTake, take, first, true);
+  const reader = readInput(socket, { first, ready: canTake, interrupts: true, onInput });
   if (socket.readableEnded) inputEnded = true; // the client sent all it had with its token
 
   void banner(env.main).then((text) => {
@@ -170,12 +163,12 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
     if (running) return;
     running = true;
     while (queue.length > 0 && !ending && !socket.destroyed) {
-      const line = dequeue()!;
-      if (line === EOF_LINE) { ending = true; break; }
-      if (line.startsWith(TOO_LONG)) ctx.print(`✗ line too long (over ${MAX_LINE_BYTES / 1024} KiB); it was ignored`);
+      const typed = dequeue()!;
+      if (typed.kind === 'eof') { ending = true; break; }
+      if (typed.kind === 'too-long') ctx.print(`✗ line too long (over ${MAX_LINE_BYTES / 1024} KiB); it was ignored`);
       else {
         interrupt = new AbortController();
-        await runLine(line, ctx);
+        await runLine(typed.text, ctx);
       }
       // The next line runs once this answer is out: a client that does not read gets no more answers to buffer.
       await drained();
@@ -213,23 +206,24 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
           socket.once('drain', () => link.resume());
         }
       });
-      link.on('drain', () => intake.resume());
+      link.on('drain', () => reader.resume());
       link.on('error', (error) => { if (!answered) ctx.print(`✗ cannot reach the console at ${describeEndpoint(target)}: ${error.message}`); });
       link.on('close', () => {
         clearTimeout(silence);
         upstream = undefined;
-        intake.resume();
+        reader.divert(null);
         if (answered) write('\n');
         resolve();
       });
       upstream = link;
       // Lines typed ahead of the console belong to it, Ctrl-D included.
-      for (const line of queue.splice(0)) {
-        if (line === EOF_LINE) link.write(Buffer.from([4]));
-        else if (!line.startsWith(TOO_LONG)) link.write(`${line}\n`);
+      for (const typed of queue.splice(0)) {
+        if (typed.kind === 'eof') link.write(Buffer.from([4]));
+        else if (typed.kind === 'line') link.write(`${typed.text}\n`);
       }
       queuedChars = 0;
-      intake.resume();
+      // From now on the client's bytes go to the console as they are; it reads them itself.
+      reader.divert((bytes) => link.write(bytes));
     });
   }
 }

@@ -1,5 +1,58 @@
 import yargsParser from 'yargs-parser';
-import { CONSOLE_PORT, MONITOR_HOST, MONITOR_PORT } from '../shared/config';
+import { checkEnvSettings, ConfigError, CONSOLE_PORT, MONITOR_HOST, MONITOR_PORT } from '../shared/config';
+
+/** One wrapper flag: everything the usage, the parser and the environment handed to the script need to know. */
+interface Flag {
+  name: string;
+  alias?: string;
+  /** The variable the flag sets; a flag without `value` passes what follows it. */
+  sets?: string;
+  /** The value a switch gives `sets`. */
+  value?: string;
+  /** Shown after the flag in the usage; present exactly for flags that take a value. */
+  placeholder?: string;
+  /** The usage's description; a `\n` continues it on the next line. */
+  help: string;
+  /** Said inside the usage's "(sets ...)" after the variable. */
+  note?: string;
+}
+
+// The order is the usage's order; line breaks in help texts keep the usage's lines short.
+const FLAGS: readonly Flag[] = [
+  { name: 'host', sets: 'MONITOR_HOST', placeholder: '<address>', help: `address the monitor binds, default ${MONITOR_HOST}` },
+  { name: 'port', sets: 'MONITOR_PORT', placeholder: '<port>', help: `command prompt port, default ${MONITOR_PORT}, 0 picks a free one` },
+  { name: 'console-port', sets: 'CONSOLE_PORT', placeholder: '<port>', help: `REPL console port, default ${CONSOLE_PORT}, 0 picks a free one` },
+  { name: 'no-console', sets: 'CONSOLE_ENABLED', value: '0', help: 'do not start the REPL console' },
+  { name: 'trace', sets: 'MONITOR_TRACE', value: '1', help: "record where tasks are created, for where's creation chains; costs\nthroughput" },
+  { name: 'path', sets: 'MONITOR_PATH', placeholder: '<file>', help: 'command prompt on a Unix socket file instead of TCP' },
+  { name: 'console-path', sets: 'CONSOLE_PATH', placeholder: '<file>', help: 'console on a Unix socket file instead of TCP' },
+  {
+    name: 'token',
+    sets: 'MONITOR_TOKEN',
+    placeholder: '<secret>',
+    help: 'every session must send this first',
+    note: 'other users\ncan read command lines, so prefer setting MONITOR_TOKEN yourself',
+  },
+  { name: 'help', alias: 'h', help: 'print this help and exit' },
+  { name: 'version', help: 'print the aiomonitor version and exit' },
+];
+
+function label(flag: Flag): string {
+  const names = flag.alias ? `-${flag.alias}, --${flag.name}` : `--${flag.name}`;
+  return flag.placeholder ? `${names} ${flag.placeholder}` : names;
+}
+
+function description(flag: Flag): string {
+  if (!flag.sets) return flag.help;
+  const setting = flag.value === undefined ? flag.sets : `${flag.sets}=${flag.value}`;
+  return `${flag.help} (sets ${setting}${flag.note ? `; ${flag.note}` : ''})`;
+}
+
+function optionLines(): string {
+  const width = Math.max(...FLAGS.map((flag) => label(flag).length)) + 1;
+  const indent = `\n  ${' '.repeat(width)}`;
+  return FLAGS.map((flag) => `  ${label(flag).padEnd(width)}${description(flag).split('\n').join(indent)}\n`).join('');
+}
 
 /** Shown by `aiomon-run --help` and after a missing script, so it lists every wrapper flag. */
 export const USAGE = `Usage: aiomon-run [options] [--] script [args...]
@@ -8,19 +61,7 @@ Runs a Node.js script (.js, .cjs or .mjs) with the aiomonitor preloaded.
 Everything after the script path is passed to the script unchanged.
 
 Options:
-  --host <address>      address the monitor binds, default ${MONITOR_HOST} (sets MONITOR_HOST)
-  --port <port>         command prompt port, default ${MONITOR_PORT}, 0 picks a free one (sets MONITOR_PORT)
-  --console-port <port> REPL console port, default ${CONSOLE_PORT}, 0 picks a free one (sets CONSOLE_PORT)
-  --no-console          do not start the REPL console (sets CONSOLE_ENABLED=0)
-  --trace               record where tasks are created, for where's creation chains; costs
-                        throughput (sets MONITOR_TRACE=1)
-  --path <file>         command prompt on a Unix socket file instead of TCP (sets MONITOR_PATH)
-  --console-path <file> console on a Unix socket file instead of TCP (sets CONSOLE_PATH)
-  --token <secret>      every session must send this first (sets MONITOR_TOKEN; other users
-                        can read command lines, so prefer setting MONITOR_TOKEN yourself)
-  -h, --help            print this help and exit
-  --version             print the aiomonitor version and exit
-
+${optionLines()}
 Connect with: nc ${MONITOR_HOST} ${MONITOR_PORT}   (or telnet)
 `;
 
@@ -31,14 +72,12 @@ export type ParsedRun =
   | { kind: 'version' }
   | { kind: 'error'; message: string; exitCode: number; showUsage?: boolean };
 
-const PORT_FLAGS = { port: 'MONITOR_PORT', 'console-port': 'CONSOLE_PORT' } as const;
-const TEXT_FLAGS = { host: 'MONITOR_HOST', path: 'MONITOR_PATH', 'console-path': 'CONSOLE_PATH', token: 'MONITOR_TOKEN' } as const;
-const KNOWN = new Set(['_', ...Object.keys(PORT_FLAGS), ...Object.keys(TEXT_FLAGS), 'no-console', 'trace', 'help', 'version']);
+const KNOWN = new Set(['_', ...FLAGS.map((flag) => flag.name)]);
 
 const PARSER_OPTIONS: yargsParser.Options = {
-  string: [...Object.keys(PORT_FLAGS), ...Object.keys(TEXT_FLAGS)],
-  boolean: ['no-console', 'trace', 'help', 'version'],
-  alias: { help: ['h'] },
+  string: FLAGS.filter((flag) => flag.placeholder).map((flag) => flag.name),
+  boolean: FLAGS.filter((flag) => !flag.placeholder).map((flag) => flag.name),
+  alias: Object.fromEntries(FLAGS.filter((flag) => flag.alias).map((flag) => [flag.name, [flag.alias!]])),
   configuration: {
     // The first positional is the script: everything from there on belongs to it.
     'halt-at-non-option': true,
@@ -65,9 +104,15 @@ function typedFlag(argv: string[], key: string): string {
   return token?.split('=')[0] ?? `--${key}`;
 }
 
-/** Normalises to plain digits ("08" -> "8") because the monitor accepts at most five digits. */
-function checkPort(raw: string): string | undefined {
-  return /^\d+$/.test(raw) && Number(raw) <= 65535 ? String(Number(raw)) : undefined;
+/** The preload's own complaint about a value, so a flag and its variable are judged alike; undefined if it is fine. */
+function settingError(variable: string, value: string): string | undefined {
+  try {
+    checkEnvSettings({ [variable]: value });
+    return undefined;
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
 }
 
 /** Turns the wrapper's argv (without node and the bin path) into what to run; `env` is the environment to extend. */
@@ -82,21 +127,19 @@ export function parseRunArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedRun 
   }
 
   const childEnv: NodeJS.ProcessEnv = { ...env };
-  for (const [flag, variable] of Object.entries(TEXT_FLAGS)) {
-    if (parsed[flag] === undefined) continue;
-    const value = String(parsed[flag]);
-    if (value.trim() === '') return error(`--${flag} needs a value, got ""`);
-    childEnv[variable] = flag === 'token' ? value : value.trim();
+  for (const flag of FLAGS) {
+    if (!flag.sets || parsed[flag.name] === undefined || parsed[flag.name] === false) continue;
+    if (flag.value !== undefined) {
+      childEnv[flag.sets] = flag.value;
+      continue;
+    }
+    const value = String(parsed[flag.name]);
+    // The preload takes a blank variable for an unset one, but a flag given without a value is a mistake.
+    if (value.trim() === '') return error(`--${flag.name} needs a value, got ${JSON.stringify(value)}`);
+    const complaint = settingError(flag.sets, value);
+    if (complaint !== undefined) return error(`--${flag.name}: ${complaint}`);
+    childEnv[flag.sets] = value;
   }
-  for (const [flag, variable] of Object.entries(PORT_FLAGS)) {
-    if (parsed[flag] === undefined) continue;
-    const raw = String(parsed[flag]);
-    const port = checkPort(raw);
-    if (port === undefined) return error(`--${flag} must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`);
-    childEnv[variable] = port;
-  }
-  if (parsed['no-console']) childEnv.CONSOLE_ENABLED = '0';
-  if (parsed.trace) childEnv.MONITOR_TRACE = '1';
 
   const [script, ...args] = parsed._.map(String);
   if (script === undefined || script === '') {
