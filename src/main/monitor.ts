@@ -135,7 +135,9 @@ export class Monitor implements AsyncDisposable {
     this.#releaseLoopWatch = release;
     if (this.#options.trace) this.#releaseTracing = (require('./trace') as typeof import('./trace')).holdTracing();
     this.#releaseHttpTasks = acquireHttpTasks();
-    // Loaded as the monitor starts, not with the preload: a script that has ended by then never pays for them.
+    // What watches the app is on before the app's first line; its servers wait for the first turn of its loop
+    // (they could not listen sooner anyway), so that a script that has ended by then never pays for them.
+    if (background.has(this)) await firstTurnOfTheLoop();
     const { listenConsole } = require('./console-server') as typeof import('./console-server');
     const { MessageChannel, Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
@@ -205,19 +207,23 @@ export class Monitor implements AsyncDisposable {
   }
 }
 
+/** Resolves on the first turn of the event loop, without keeping the process alive until then. */
+function firstTurnOfTheLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 0);
+    timer.unref();
+    ownObjects.add(timer);
+  });
+}
+
 /**
- * Starts a monitor that never delays the process's exit, not even while it starts (for the preload). It starts on
- * the first turn of the app's event loop: a script that has ended by then never pays for the monitor thread, and
- * an app that is still running gets its monitor within a millisecond. (Its servers could not listen sooner anyway:
- * listening takes a turn of the loop.)
+ * Starts a monitor that never delays the process's exit, not even while it starts (for the preload); its servers
+ * and thread start on the first turn of the app's loop.
  */
 export function startInBackground(options: MonitorOptions): Monitor {
   const monitor = new Monitor(options);
   background.add(monitor);
-  const timer = setTimeout(() => monitor.start(), 0);
-  timer.unref();
-  ownObjects.add(timer);
-  return monitor;
+  return monitor.start();
 }
 
 /** Creates a monitor and starts it; await `monitor.ready` to know both servers listen. */
