@@ -165,6 +165,21 @@ describe('cancel', () => {
     assert.match(await client.command(`cancel ${child}`), /✓ sent SIGTERM to child/);
     await waitFor(() => !alive(childPid), () => `child ${childPid} to end`);
   });
+
+  test('--json says what was done as one document, a refusal too', async (t) => {
+    const { client } = await attach(t, APP);
+    const timer = idOf(await client.command('ps'), /pollQueue/);
+    const done = JSON.parse(await client.command(`cancel --json ${timer}`));
+    assert.deepEqual(done, {
+      command: 'cancel', version: 1, id: Number(timer), ok: true,
+      message: done.message, task: { type: 'interval', description: done.task.description },
+    });
+    assert.match(done.message, new RegExp(`^cleared interval ${timer} \\(pollQueue`));
+    assert.match(done.task.description, /^pollQueue every 5000 ms/);
+    const gone = JSON.parse(await client.command(`cancel --json ${timer}`));
+    assert.deepEqual(gone, { command: 'cancel', version: 1, id: Number(timer), ok: false, message: gone.message, task: null });
+    assert.match(gone.message, new RegExp(`^no task ${timer}: it has ended or never existed`));
+  });
 });
 
 describe('stacktrace', () => {

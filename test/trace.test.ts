@@ -155,3 +155,14 @@ test('with tracing on, a request on a keep-alive connection hangs under its conn
   assertInOrder(out, ['Created (most recent call last):', 'TCPSERVERWRAP', 'TCPWRAP', 'http-in GET /slow,', 'Timeout,', 'answerAllButSlow (']);
   assert.doesNotMatch(out, /GET \/(first|second|third)/);
 });
+
+test('ps-terminated names a cleared timer by the callback and delay it was made with', async (t) => {
+  const { client } = await attach(t, `
+    const poll = setTimeout(function pollLater() {}, 60000);
+    setInterval(() => {}, 1000);
+    setTimeout(() => { clearTimeout(poll); console.log('ready'); }, 50);
+  `, { env: { MONITOR_TRACE: '1' } });
+  const finished = await client.commandUntil('ps-terminated', /pollLater/);
+  assert.match(finished, /timeout\s.*ended\s+pollLater after 60000 ms/);
+  assert.doesNotMatch(finished, /\(none\) after -1 ms/);
+});
