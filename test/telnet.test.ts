@@ -119,6 +119,17 @@ describe('real clients and telnet bytes', () => {
     assert.equal(code, 0, `nc exit code; stderr: ${nc.stderr()}`);
   });
 
+  test('nc -N into the console from the prompt: the console answers, and the end of input ends both', async (t) => {
+    requireTool('nc', ['-h']);
+    // As `printf 'console\n6*7\n' | nc -N HOST PORT`: the client's end of input must reach the console too.
+    const nc = spawnClient(t, 'nc', ['-N', '127.0.0.1', String(app.port)]);
+    nc.write('console\n6*7\n');
+    nc.end();
+    const code = await exitWithin(nc, 'nc -N to exit once the console answered the input it was given');
+    assert.equal(code, 0, `nc exit code; stderr: ${nc.stderr()}`);
+    assert.match(nc.stdout().toString('utf8'), /> 42\r\n/);
+  });
+
   test('telnet: help, ps and exit; telnet reports the connection closed', async (t) => {
     requireTool('telnet', ['--help']);
     const telnet = spawnClient(t, 'telnet', ['127.0.0.1', String(app.port)]);

@@ -114,7 +114,8 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
   socket.setNoDelay(true);
   socket.on('error', (error) => debug('client error: %s', error.message));
   socket.on('close', () => { upstream?.destroy(); inputWaiter?.(); interrupt.abort(); });
-  socket.on('end', () => { inputEnded = true; void pump(); });
+  // A client that has sent all it had (`printf 'console\n1+1\n' | nc -N`) ends its console's input too, so that the console answers and closes.
+  socket.on('end', () => { inputEnded = true; upstream?.end(); void pump(); });
   let pumpDue = false;
   const onInput = (input: Input): void => {
     if (input.kind === 'interrupt') {
@@ -224,6 +225,7 @@ export function serveSession(socket: net.Socket, env: SessionEnvironment, first:
       queuedChars = 0;
       // From now on the client's bytes go to the console as they are; it reads them itself.
       reader.divert((bytes) => link.write(bytes));
+      if (inputEnded) link.end();
     });
   }
 }
