@@ -27,6 +27,13 @@ export interface Decoded {
 
 type State = 'data' | 'iac' | 'option' | 'sub' | 'sub-iac';
 
+const NO_REPLY = Buffer.alloc(0);
+
+// Whether a chunk holds none of the bytes the decoder acts on: IAC, Ctrl-C, Ctrl-D and NUL padding.
+function isPlain(chunk: Buffer): boolean {
+  return !chunk.includes(IAC) && !chunk.includes(BYTE_CTRL_C) && !chunk.includes(BYTE_CTRL_D) && !chunk.includes(0);
+}
+
 /**
  * Strips telnet negotiation from a byte stream, across chunk boundaries.
  * The monitor offers no options, so it answers every DO with WONT and every WILL with DONT;
@@ -36,6 +43,8 @@ export function createTelnetDecoder(): (chunk: Buffer) => Decoded {
   let state: State = 'data';
   let verb = 0;
   return (chunk) => {
+    // Most chunks are plain text: they pass whole, without a look at each byte.
+    if (state === 'data' && isPlain(chunk)) return { parts: chunk.length > 0 ? [chunk] : [], reply: NO_REPLY };
     let data: number[] = [];
     const reply: number[] = [];
     const parts: Decoded['parts'] = [];
