@@ -22,9 +22,6 @@ export const DIAGNOSTICS_SYMBOL = 'aiomonitor.diagnostics';
 /** How the monitor thread names the inspect hook in the expressions it evaluates on the main thread. */
 export const HOOK_EXPRESSION = `globalThis[Symbol.for('${HOOK_SYMBOL}')]`;
 
-/** A value that crosses the threads as JSON. */
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
 /** The reads of the main thread: each returns JSON-shaped data and changes nothing the app can see. */
 export interface HookReads {
   /** Rows of `ps`; unref'd timers only when `all`. */
