@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { connect, refuses, REGISTER, startApp, waitFor, writeScript, WAIT_MS, type App } from './helpers';
+import { connect, ENTRY, refuses, REGISTER, startApp, waitFor, writeScript, WAIT_MS, type App } from './helpers';
 
 const IDLE_APP = 'setInterval(() => {}, 1000); console.log("ready");';
 
@@ -99,6 +99,21 @@ describe('socket files', { timeout: WAIT_MS * 3, concurrency: true }, () => {
       assert.deepEqual(fs.readdirSync(dir), []);
     });
   }
+
+  test('two copies of the package, each on socket files (the preload and the app\'s own startMonitor), still let SIGTERM end the app', async (t) => {
+    // The preload's bundle and the API's are two copies in one process: each must not take the other's cleanup for the app's handler.
+    const dir = tempDir(t);
+    const own = path.join(dir, 'api.sock');
+    const source = `require(${JSON.stringify(ENTRY)}).startMonitor({ path: ${JSON.stringify(own)}, consoleEnabled: false }).ready.then(() => console.log('ready'));
+      setInterval(() => {}, 1000);`;
+    const preloaded = path.join(dir, 'm.sock');
+    const app = await launch(t, { MONITOR_PATH: preloaded, CONSOLE_ENABLED: '0' }, source);
+    (await connect(own)).socket.destroy();
+    (await connect(preloaded)).socket.destroy();
+    app.child.kill('SIGTERM');
+    assert.deepEqual(await app.waitForExit(), { code: null, signal: 'SIGTERM' });
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
 
   test("an app's own SIGTERM handler still gets the signal, and the app and its monitor go on", async (t) => {
     const { app, files } = await onSockets(t, `${IDLE_APP} process.on('SIGTERM', () => console.log('got SIGTERM'));`);

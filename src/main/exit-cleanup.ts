@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { createDebug } from '../shared/log';
+import { processWide } from './process-wide';
 
 const debug = createDebug('aiomonitor:exit');
 
@@ -13,51 +14,67 @@ interface Entry {
   onSignals: boolean;
 }
 
-const files = new Map<string, Entry>();
-let watchingExit = false;
-let watchingSignals = false;
+/**
+ * The files and listeners of the whole process: every copy of the package (the preload's bundle, the API's, a
+ * dependency's) shares them, so that one copy's signal listener is never taken for the app's by another, which
+ * would leave a SIGTERM that the app does not handle ending nothing.
+ */
+interface Cleanup {
+  version: 1;
+  files: Map<string, Entry>;
+  watchingExit: boolean;
+  watchingSignals: boolean;
+  onExit(): void;
+  onSignal(signal: NodeJS.Signals): void;
+}
 
-function removeAll(): void {
-  for (const [file, { inode }] of files) {
+const cleanup: Cleanup = processWide('exitCleanup', (): Cleanup => {
+  const state: Cleanup = {
+    version: 1,
+    files: new Map(),
+    watchingExit: false,
+    watchingSignals: false,
+    // Covers process.exit(), the end of the loop and an uncaught exception: all emit 'exit' before the process ends.
+    onExit: () => removeAll(state),
+    /*
+     * A signal the app does not handle kills the process without an 'exit' event. When this listener is the
+     * only one, it cleans up and raises the signal again with the default action, so the app dies of it as
+     * it would have; when the app listens too, the signal is the app's and this does nothing.
+     */
+    onSignal(signal) {
+      if (appSignalListeners(signal) > 0) return;
+      removeAll(state);
+      watch(state);
+      process.kill(process.pid, signal);
+    },
+  };
+  return state;
+});
+
+function removeAll(state: Cleanup): void {
+  for (const [file, { inode }] of state.files) {
     try {
       if (inode === null || fs.lstatSync(file).ino === inode) fs.unlinkSync(file);
     } catch (error) {
       debug('unlink %s on exit: %s', file, (error as Error).message);
     }
   }
-  files.clear();
-}
-
-// Covers process.exit(), the end of the loop and an uncaught exception: all emit 'exit' before the process ends.
-function onExit(): void {
-  removeAll();
-}
-
-/**
- * A signal the app does not handle kills the process without an 'exit' event. When this listener is the
- * only one, it cleans up and raises the signal again with the default action, so the app dies of it as
- * it would have; when the app listens too, the signal is the app's and this does nothing.
- */
-function onSignal(signal: NodeJS.Signals): void {
-  if (appSignalListeners(signal) > 0) return;
-  removeAll();
-  watch();
-  process.kill(process.pid, signal);
+  state.files.clear();
 }
 
 /** Listens to exactly what the files need: 'exit' for any, the signals only for those that ask for them. */
-function watch(): void {
-  const exit = files.size > 0;
-  const signals = [...files.values()].some((entry) => entry.onSignals);
-  if (exit !== watchingExit) process[exit ? 'on' : 'off']('exit', onExit);
-  if (signals !== watchingSignals) for (const signal of FATAL_SIGNALS) process[signals ? 'on' : 'off'](signal, onSignal);
-  watchingExit = exit;
-  watchingSignals = signals;
+function watch(state: Cleanup): void {
+  const exit = state.files.size > 0;
+  const signals = [...state.files.values()].some((entry) => entry.onSignals);
+  if (exit !== state.watchingExit) process[exit ? 'on' : 'off']('exit', state.onExit);
+  if (signals !== state.watchingSignals) for (const signal of FATAL_SIGNALS) process[signals ? 'on' : 'off'](signal, state.onSignal);
+  state.watchingExit = exit;
+  state.watchingSignals = signals;
 }
 
 /** How many listeners the app itself has for `signal`: the cleanup's own listener is not the app's. */
 export function appSignalListeners(signal: string): number {
-  return process.listeners(signal as NodeJS.Signals).filter((listener) => listener !== onSignal).length;
+  return process.listeners(signal as NodeJS.Signals).filter((listener) => listener !== cleanup.onSignal).length;
 }
 
 /**
@@ -73,11 +90,11 @@ export function removeFileOnExit(file: string, onSignals: boolean): () => void {
   } catch {
     return () => {};
   }
-  files.set(file, entry);
-  watch();
+  cleanup.files.set(file, entry);
+  watch(cleanup);
   return () => {
-    if (files.get(file) !== entry) return;
-    files.delete(file);
-    watch();
+    if (cleanup.files.get(file) !== entry) return;
+    cleanup.files.delete(file);
+    watch(cleanup);
   };
 }

@@ -23,6 +23,8 @@ export const PROCESS_WIDE = {
   inspectHook: HOOK_SYMBOL,
   /** Profiles and output files on the main thread's own session (diagnostics-hook.ts). */
   diagnosticsHook: DIAGNOSTICS_SYMBOL,
+  /** The socket and output files to remove as the process ends, and the listeners that do it (exit-cleanup.ts). */
+  exitCleanup: 'aiomonitor.exit-cleanup',
   /** Set once the preload has started its monitor, so that a second preload of another copy does nothing (preload.ts). */
   preloaded: 'aiomonitor.preloaded',
 } as const;
