@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { ROOT } from './helpers';
 
-/** The repository root; tests run from dist/test/. */
-export const ROOT = path.join(__dirname, '..', '..');
+export { ROOT };
+
 /** The compiled wrapper under test. */
 export const BIN = path.join(ROOT, 'dist', 'bin', 'aiomon-run.js');
 
@@ -64,14 +65,4 @@ export function lineMatching(child: ChildProcess, pattern: RegExp): Promise<stri
     child.stdout!.on('data', onData);
     child.stdout!.on('end', () => reject(new Error(`no line matching ${pattern}; stdout was:\n${seen}`)));
   });
-}
-
-/** Whether a process still exists (zombies count as gone once reaped by their parent). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
 }

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { shouldRelay, signalExitCode } from '../src/wrapper/run';
-import { BIN, ROOT, isAlive, killAll, lineMatching, start, testEnv } from './wrapper-helpers';
+import { alive } from './helpers';
+import { BIN, ROOT, killAll, lineMatching, start, testEnv } from './wrapper-helpers';
 
 const RUN_JS = path.join(ROOT, 'dist', 'src', 'wrapper', 'run.js');
 const REGISTER = path.join(ROOT, 'dist', 'register.js');
@@ -77,7 +78,7 @@ test('SIGTERM to the wrapper kills the script and the wrapper dies by SIGTERM', 
   child.kill('SIGTERM');
   const outcome = await done;
   assert.deepEqual([outcome.code, outcome.signal], [null, 'SIGTERM'], outcome.stderr);
-  assert.equal(isAlive(pid), false, 'the script outlived the wrapper');
+  assert.equal(alive(pid), false, 'the script outlived the wrapper');
 });
 
 test('a script that handles SIGTERM decides the exit code', TIMEOUT, async () => {
