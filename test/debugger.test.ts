@@ -60,11 +60,14 @@ async function assertPauseNotRecorded(client: Client): Promise<void> {
 
 /**
  * An in-process debugger: a worker thread of the app that pauses the main thread through its own
- * inspector session, as a debugger embedded in the app would. It writes straight to fd 1, since the
- * main thread that relays a worker's console is paused.
+ * inspector session, as a debugger embedded in the app would, when the app asks it to. It writes straight
+ * to fd 1, since the main thread that relays a worker's console is paused.
+ *
+ * It is running before it is asked: starting a worker stalls a busy machine's main thread, and a pause asked
+ * for while the monitor's own pause of that stall is pending is one pause for V8, which both take for theirs.
  */
 const IN_PROCESS_DEBUGGER = `
-  const { workerData } = require('node:worker_threads');
+  const { parentPort, workerData } = require('node:worker_threads');
   const inspector = require('node:inspector');
   const say = (text) => require('node:fs').writeSync(1, text + '\\n');
   const session = new inspector.Session();
@@ -85,7 +88,8 @@ const IN_PROCESS_DEBUGGER = `
     const held = Date.now() - pausedAt;
     say(resuming ? 'held ' + held + ' ms, resumed by the debugger' : 'resumed by someone else after ' + held + ' ms');
   });
-  session.post('Debugger.enable', () => session.post('Debugger.pause'));
+  parentPort.once('message', () => session.post('Debugger.enable', () => session.post('Debugger.pause')));
+  say('debugger ready');
 `;
 const APP = `
   setInterval(function poll() {}, 20);
@@ -130,11 +134,12 @@ describe("a developer's debugger", { concurrency: true }, () => {
   test("an app's own worker that pauses the main thread through the inspector keeps it paused", async (t) => {
     const app = await startApp(`
       const { Worker } = require('node:worker_threads');
-      process.on('SIGUSR2', () => new Worker(${JSON.stringify(IN_PROCESS_DEBUGGER)}, { eval: true, workerData: { hold: ${HOLD_MS} } }));
+      const debuggerThread = new Worker(${JSON.stringify(IN_PROCESS_DEBUGGER)}, { eval: true, workerData: { hold: ${HOLD_MS} } });
+      process.on('SIGUSR2', () => debuggerThread.postMessage('pause'));
       ${APP}
     `);
     t.after(() => app.kill());
-    await app.waitForOutput('ready');
+    await app.waitForOutput('debugger ready');
     const client = await connect(app.port);
     t.after(() => client.socket.destroy());
     app.child.kill('SIGUSR2');
