@@ -1,3 +1,4 @@
-import { startFromEnvironment } from './src/main/preload';
+import { requireCompiled } from './src/main/code-cache';
+import type * as Preload from './src/main/preload';
 
-startFromEnvironment();
+requireCompiled<typeof Preload>('./preload.js').startFromEnvironment();

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { HookReads, InspectHook, ReadName } from '../shared/contract';
 import type { ChainAnswer, EndedDetail, InspectedTask, MemReport } from '../shared/rows';
 import { appWorkers } from './app-workers';
@@ -19,8 +18,9 @@ export interface MainHook extends InspectHook {
   find(id: number): Found | undefined;
 }
 
-// Taken now: an app may replace the globals of the same names.
-const clock = performance.now.bind(performance);
+// Taken now, or from the module: an app may replace the globals of the same names. perf_hooks loads on the
+// first read, not at start.
+const clock = (): number => (require('node:perf_hooks') as typeof import('node:perf_hooks')).performance.now();
 const stringify = JSON.stringify;
 
 /** The creation chain of a task for `where`, a word for why there is none, or null when tracing is off. */

@@ -4,7 +4,6 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import { createDebug } from '../shared/log';
 import { deadlinesFromEnv, describeEndpoint, resolveOptions, type Endpoint, type MonitorOptions, type ResolvedOptions } from '../shared/config';
 import type { ConsoleServer } from './console-server';
-import { acquireLoopWatch } from './loop-watch';
 import { acquireHttpTasks } from './http-tasks';
 import { installDiagnosticsHook } from './diagnostics-hook';
 import { removeFileOnExit } from './exit-cleanup';
@@ -131,13 +130,14 @@ export class Monitor implements AsyncDisposable {
     const hook = installInspectHook();
     installDiagnosticsHook();
     keepHistory(maxTerminationHistory);
-    const { buffer: heartbeat, release } = acquireLoopWatch();
-    this.#releaseLoopWatch = release;
     if (this.#options.trace) this.#releaseTracing = (require('./trace') as typeof import('./trace')).holdTracing();
     this.#releaseHttpTasks = acquireHttpTasks();
     // What watches the app is on before the app's first line; its servers wait for the first turn of its loop
     // (they could not listen sooner anyway), so that a script that has ended by then never pays for them.
     if (background.has(this)) await firstTurnOfTheLoop();
+    // The heartbeat starts with them: it could not beat before the loop turns.
+    const { buffer: heartbeat, release } = (require('./loop-watch') as typeof import('./loop-watch')).acquireLoopWatch();
+    this.#releaseLoopWatch = release;
     const { listenConsole } = require('./console-server') as typeof import('./console-server');
     const { MessageChannel, Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
