@@ -9,8 +9,9 @@ module.exports = {
   forbidden: [
     { name: 'main-thread-loads-no-monitor-code', severity: 'error', comment: 'src/main runs on the app\'s thread: it must not load the monitor thread\'s code (src/worker, src/commands); put what both need in src/shared', from: { path: MAIN }, to: { path: MONITOR } },
     { name: 'monitor-thread-loads-no-main-code', severity: 'error', comment: 'src/worker and src/commands run in the monitor thread: they reach the main thread through the contract in src/shared, never by importing src/main', from: { path: MONITOR }, to: { path: MAIN } },
-    { name: 'shared-stands-alone', severity: 'error', comment: 'src/shared and src/protocol are loaded by both threads: they import only each other', from: { path: '^src/(shared|protocol)/' }, to: { path: '^src/(main|worker|commands|wrapper)/' } },
+    { name: 'shared-stands-alone', severity: 'error', comment: 'src/shared and src/protocol are loaded by both threads: they import only each other', from: { path: '^src/(shared|protocol)/' }, to: { path: '^src/(main|worker|commands|wrapper|client)/' } },
     { name: 'wrapper-runs-no-monitor', severity: 'error', comment: 'src/wrapper is aiomon-run\'s own process: it starts the app with the preload and loads no monitor code itself', from: { path: '^src/wrapper/' }, to: { path: '^src/(main|worker|commands|protocol)/' } },
+    { name: 'client-runs-no-monitor', severity: 'error', comment: 'src/client is aiomon\'s own process: it speaks to monitors over their sockets and loads no monitor code itself', from: { path: '^src/client/' }, to: { path: '^src/(main|worker|commands|wrapper)/' } },
     { name: 'register-only-starts', severity: 'error', comment: 'register.ts starts the monitor from the environment (loading the preload with its code cache) and does nothing else', from: { path: '^register\\.ts$' }, to: { path: '^src/(?!main/(preload|code-cache)\\.ts$)' } },
     { name: 'no-circular', severity: 'error', comment: 'import circles hide which module needs which', from: {}, to: { circular: true } },
   ],
