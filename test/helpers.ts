@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { pidAlive } from '../src/shared/discovery';
 
 /** The repository root, from dist/test/. */
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -208,14 +209,7 @@ export async function connect(target: number | string, prompt = 'monitor >>> '):
 }
 
 /** Whether a process still exists. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
+export const alive = pidAlive;
 
 /** Whether a connection to `port` is refused now: one attempt, as a user's first `nc` would make. */
 export function refuses(port: number): Promise<boolean> {
