@@ -126,7 +126,8 @@ type SampledHeap = HeapProfiler.SamplingHeapProfile & { samples?: unknown[] };
 /** Samples the main thread's allocations on its own session, as recordProfile does; Ctrl-C stops it and throws the profile away. */
 async function recordHeapProfile(inspector: MainInspector, seconds: number, interrupted: AbortSignal, started: () => void): Promise<SampledHeap> {
   const maxMs = seconds * 1000 + 2 * STOP_DEADLINE_MS;
-  await callHook(inspector, 'startHeapProfile', [HEAP_SAMPLING_INTERVAL_BYTES, Date.now() + STOP_DEADLINE_MS, maxMs], STOP_DEADLINE_MS);
+  const refusal = await callHook(inspector, 'startHeapProfile', [HEAP_SAMPLING_INTERVAL_BYTES, Date.now() + STOP_DEADLINE_MS, maxMs], STOP_DEADLINE_MS);
+  if (refusal !== null) throw new UsageError(refusal);
   started();
   try {
     await sleep(seconds * 1000, undefined, { signal: interrupted });
@@ -136,7 +137,7 @@ async function recordHeapProfile(inspector: MainInspector, seconds: number, inte
     throw new ProfileInterrupted();
   }
   const json = await callHook(inspector, 'stopHeapProfile', [true], STOP_DEADLINE_MS);
-  if (json === null) throw new Error('the heap profile was lost: the main thread stopped the profiler');
+  if (json === null) throw new Error('the heap profile was lost: the sampling heap profiler was stopped on the main thread');
   return JSON.parse(json) as SampledHeap;
 }
 

@@ -26,14 +26,27 @@ interface Recorder {
   /** Connects a session, runs `begin` on it and keeps it until stop(); throws if one is already running or the caller gave up. */
   start(notAfter: number, maxMs: number, begin: (session: inspector.Session) => void): void;
   /** Runs `end` on the running session, if any and if `keep`, and disconnects it; null if none was running. */
-  stop(keep: boolean, end: (session: inspector.Session) => string): string | null;
+  stop(keep: boolean, end: (session: inspector.Session) => string | null): string | null;
+}
+
+/** A recording the hook declines to start, for a reason the user can act on. */
+class Refusal extends Error {}
+
+/** Whether V8's sampling heap profiler, one per isolate, is already running for another session (the app's, a debugger's). */
+function samplingElsewhere(session: inspector.Session): boolean {
+  try {
+    post(session, 'HeapProfiler.getSamplingProfile');
+    return true;
+  } catch {
+    return false; // "V8 sampling heap profiler was not started."
+  }
 }
 
 function createRecorder(what: string): Recorder {
   let running: inspector.Session | undefined;
   let safetyTimer: NodeJS.Timeout | undefined;
 
-  function stop(keep: boolean, end: (session: inspector.Session) => string): string | null {
+  function stop(keep: boolean, end: (session: inspector.Session) => string | null): string | null {
     const session = running;
     if (!session) return null;
     running = undefined;
@@ -102,12 +115,31 @@ function createHook(): DiagnosticsHook {
     },
     stopProfile: (keep) => cpu.stop(keep, (session) => JSON.stringify(post<inspector.Profiler.StopReturnType>(session, 'Profiler.stop').profile)),
     startHeapProfile(intervalBytes, notAfter, maxMs) {
-      heap.start(notAfter, maxMs, (session) => {
-        post(session, 'HeapProfiler.enable');
-        post(session, 'HeapProfiler.startSampling', { samplingInterval: intervalBytes });
-      });
+      try {
+        heap.start(notAfter, maxMs, (session) => {
+          post(session, 'HeapProfiler.enable');
+          // V8 would ignore our start, and our stop would take the other session's samples and end its profile.
+          if (samplingElsewhere(session)) {
+            throw new Refusal("V8's sampling heap profiler is already running in this process (the app or a debugger started it), and taking a heap profile would stop it; try again once it is stopped");
+          }
+          post(session, 'HeapProfiler.startSampling', { samplingInterval: intervalBytes });
+        });
+        return null;
+      } catch (error) {
+        if (error instanceof Refusal) return error.message;
+        throw error;
+      }
     },
-    stopHeapProfile: (keep) => heap.stop(keep, (session) => JSON.stringify(post<inspector.HeapProfiler.StopSamplingReturnType>(session, 'HeapProfiler.stopSampling').profile)),
+    stopHeapProfile: (keep) => heap.stop(keep, (session) => {
+      let stopped: inspector.HeapProfiler.StopSamplingReturnType;
+      try {
+        stopped = post(session, 'HeapProfiler.stopSampling');
+      } catch {
+        // "not started": another session stopped the isolate's one sampling profiler meanwhile, and took the samples.
+        return null;
+      }
+      return JSON.stringify(stopped.profile);
+    }),
   };
 }
 
