@@ -51,7 +51,7 @@ describe('heapprofile', { timeout: 90_000 }, () => {
     const file = path.join(cwd, 'app.heapprofile');
     const out = await client.command(`heapprofile 1 ${file}`);
     assert.match(out, /Sampling the main thread's allocations for 1 s; the app keeps running\.\.\./);
-    assert.match(out, new RegExp(`✓ wrote ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+ samples, [\\d.]+ MiB allocated and still alive\\); open it in Chrome DevTools \\(Memory tab\\)`));
+    assert.match(out, new RegExp(`✓ wrote ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(\\d+ samples, [\\d.]+ MiB allocated and not yet collected\\); open it in Chrome DevTools \\(Memory tab\\)`));
     const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { head: { callFrame: { functionName: string }; children: unknown[] }; samples: unknown[] };
     assert.equal(profile.head.callFrame.functionName, '(root)');
     assert.ok(Array.isArray(profile.head.children) && profile.head.children.length > 0, 'the tree has children');

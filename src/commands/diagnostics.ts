@@ -160,7 +160,7 @@ export const heapprofile = command({
       }
       await handle.writeFile(JSON.stringify(recorded));
       const samples = recorded.samples?.length ?? 0;
-      ctx.print(`✓ wrote ${file} (${samples} samples, ${size(sampledBytes(recorded.head))} allocated and still alive); open it in Chrome DevTools (Memory tab)`);
+      ctx.print(`✓ wrote ${file} (${samples} samples, ${size(sampledBytes(recorded.head))} allocated and not yet collected); open it in Chrome DevTools (Memory tab)`);
       const sites = topAllocationSites(recorded, 10);
       const place = (site: AllocationSite): string => (site.url ? `${displayUrl(site.url)}:${site.line}` : '');
       if (sites.length > 0) ctx.print(table(SITE_HEADER, siteRows(sites, place)));
