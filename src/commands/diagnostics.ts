@@ -1,10 +1,11 @@
 import type { FileHandle } from 'node:fs/promises';
-import type { Profiler } from 'node:inspector';
+import type { HeapProfiler, Profiler } from 'node:inspector';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDebug } from '../shared/log';
 import { diagnosticsExpression, type DiagnosticsHook } from '../shared/contract';
 import { HOT_HEADER, hotRows, hottestFunctions, type HotFunction } from '../worker/cpuprofile';
+import { SITE_HEADER, sampledBytes, siteRows, topAllocationSites, type AllocationSite } from '../worker/heapprofile';
 import { type MainInspector } from '../worker/inspector';
 import { writeOutput, type ExitGuard } from '../worker/output-file';
 import { BLOCKED_AFTER_MS, displayUrl } from '../worker/stack';
@@ -15,9 +16,12 @@ import { deadlines } from '../worker/deadlines';
 const debug = createDebug('aiomonitor:diagnostics');
 
 const DEFAULT_SECONDS = 5;
+const DEFAULT_HEAP_SECONDS = 10;
 const MIN_SECONDS = 0.1;
 const MAX_SECONDS = 600;
 const SAMPLING_INTERVAL_US = 1000;
+// V8's default: a sample every 32 KiB allocated on average, cheap enough for an app in production.
+const HEAP_SAMPLING_INTERVAL_BYTES = 32 * 1024;
 // Profiler.stop serializes the whole profile on the main thread, and a thread in native code answers late:
 // waiting longer beats throwing the profile away.
 const STOP_DEADLINE_MS = 30_000;
@@ -56,11 +60,11 @@ function exitGuard(inspector: MainInspector): ExitGuard {
   };
 }
 
-function readSeconds(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_SECONDS;
+function readSeconds(name: string, text: string | undefined, defaultSeconds: number): number {
+  if (text === undefined) return defaultSeconds;
   const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
   if (!(seconds >= MIN_SECONDS && seconds <= MAX_SECONDS)) {
-    throw new UsageError(`profile: SECONDS must be a number from ${MIN_SECONDS} to ${MAX_SECONDS}, not ${JSON.stringify(text)}; usage: profile [SECONDS] [PATH]`);
+    throw new UsageError(`${name}: SECONDS must be a number from ${MIN_SECONDS} to ${MAX_SECONDS}, not ${JSON.stringify(text)}; usage: ${name} [SECONDS] [PATH]`);
   }
   return seconds;
 }
@@ -90,7 +94,7 @@ export const profile = command({
   description: 'Record a CPU profile of the main thread, even while it is blocked, to a .cpuprofile file and print the hottest functions',
   args: ['[SECONDS]', '[PATH]'],
   async run(ctx, { args: [secondsText, pathText] }) {
-    const seconds = readSeconds(secondsText);
+    const seconds = readSeconds('profile', secondsText, DEFAULT_SECONDS);
     const { inspector } = ctx.main;
     await exclusively('a CPU profile', () => writeOutput(pathText, 'cpuprofile', exitGuard(inspector), async (file, handle) => {
       // Precise coverage is one mode for the whole process: switching it off would spoil NODE_V8_COVERAGE's.
@@ -112,6 +116,54 @@ export const profile = command({
       const hot = hottestFunctions(recorded, 10);
       const place = (fn: HotFunction): string => (fn.url ? `${displayUrl(fn.url)}:${fn.line}` : '');
       if (hot.length > 0) ctx.print(table(HOT_HEADER, hotRows(hot, place)));
+    }));
+  },
+});
+
+// Node 20's types lack the samples, which V8 has listed since 2019.
+type SampledHeap = HeapProfiler.SamplingHeapProfile & { samples?: unknown[] };
+
+/** Samples the main thread's allocations on its own session, as recordProfile does; Ctrl-C stops it and throws the profile away. */
+async function recordHeapProfile(inspector: MainInspector, seconds: number, interrupted: AbortSignal, started: () => void): Promise<SampledHeap> {
+  const maxMs = seconds * 1000 + 2 * STOP_DEADLINE_MS;
+  const refusal = await callHook(inspector, 'startHeapProfile', [HEAP_SAMPLING_INTERVAL_BYTES, Date.now() + STOP_DEADLINE_MS, maxMs], STOP_DEADLINE_MS);
+  if (refusal !== null) throw new UsageError(refusal);
+  started();
+  try {
+    await sleep(seconds * 1000, undefined, { signal: interrupted });
+  } catch {
+    // Only an abort rejects the sleep.
+    callHook(inspector, 'stopHeapProfile', [false]).catch((error: Error) => debug('stopHeapProfile: %s', error.message));
+    throw new ProfileInterrupted();
+  }
+  const json = await callHook(inspector, 'stopHeapProfile', [true], STOP_DEADLINE_MS);
+  if (json === null) throw new Error('the heap profile was lost: the sampling heap profiler was stopped on the main thread');
+  return JSON.parse(json) as SampledHeap;
+}
+
+/** `heapprofile [SECONDS] [PATH]`: V8's sampling heap profiler on the main thread, which goes on running meanwhile. */
+export const heapprofile = command({
+  name: 'heapprofile',
+  description: "Sample the main thread's allocations (it keeps running) to a .heapprofile file and print where the most memory was allocated",
+  args: ['[SECONDS]', '[PATH]'],
+  async run(ctx, { args: [secondsText, pathText] }) {
+    const seconds = readSeconds('heapprofile', secondsText, DEFAULT_HEAP_SECONDS);
+    const { inspector } = ctx.main;
+    await exclusively('a heap profile', () => writeOutput(pathText, 'heapprofile', exitGuard(inspector), async (file, handle) => {
+      const started = (): void => ctx.print(`Sampling the main thread's allocations for ${seconds} s; the app keeps running...`);
+      let recorded: SampledHeap;
+      try {
+        recorded = await recordHeapProfile(inspector, seconds, ctx.interrupted, started);
+      } catch (error) {
+        if (error instanceof ProfileInterrupted) throw new UsageError(`heapprofile interrupted; nothing was written, ${file} is removed`);
+        throw error;
+      }
+      await handle.writeFile(JSON.stringify(recorded));
+      const samples = recorded.samples?.length ?? 0;
+      ctx.print(`✓ wrote ${file} (${samples} samples, ${size(sampledBytes(recorded.head))} allocated and not yet collected); open it in Chrome DevTools (Memory tab)`);
+      const sites = topAllocationSites(recorded, 10);
+      const place = (site: AllocationSite): string => (site.url ? `${displayUrl(site.url)}:${site.line}` : '');
+      if (sites.length > 0) ctx.print(table(SITE_HEADER, siteRows(sites, place)));
     }));
   },
 });

@@ -1,4 +1,4 @@
-import { heapsnapshot, profile } from './diagnostics';
+import { heapprofile, heapsnapshot, profile } from './diagnostics';
 import { help } from './help';
 import { psTerminated, whereTerminated } from './history';
 import { blocks, loop, mem } from './loop';
@@ -10,4 +10,4 @@ import { trace } from './trace';
 import type { Command } from './types';
 
 /** Every command of the monitor prompt, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [help, ps, where, cancel, psTerminated, whereTerminated, trace, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, consoleCommand, exit];
+export const COMMANDS: readonly Command[] = [help, ps, where, cancel, psTerminated, whereTerminated, trace, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, heapprofile, consoleCommand, exit];

@@ -47,6 +47,7 @@ export const BUILTIN_NAMES: readonly string[] = [
   'mem',
   'profile',
   'heapsnapshot',
+  'heapprofile',
   'console',
   'exit', 'q', 'quit',
 ];

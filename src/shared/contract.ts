@@ -91,6 +91,13 @@ export interface DiagnosticsHook {
   startProfile(intervalUs: number, recompile: boolean, notAfter: number, maxMs: number): void;
   /** Stops the profiler; returns the profile as JSON, or null if none was running. `keep` false throws it away. */
   stopProfile(keep: boolean): string | null;
+  /**
+   * Starts V8's sampling heap profiler, a sample every `intervalBytes` allocated on average; `notAfter` and
+   * `maxMs` as for startProfile. Returns null once started, or why it was not (another session is sampling).
+   */
+  startHeapProfile(intervalBytes: number, notAfter: number, maxMs: number): string | null;
+  /** Stops the sampling heap profiler; returns its profile as JSON, or null if none was running. `keep` false throws it away. */
+  stopHeapProfile(keep: boolean): string | null;
 }
 
 /** The expression that calls a method of the diagnostics hook with JSON arguments. */
