@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catalogOf, completeLine, taskIdsOf, type CatalogCommand, type Completion } from '../src/client/completion';
+import { catalogOf, completeLine, idsOf, type CatalogCommand, type Completion } from '../src/client/completion';
 import { splitPrompt } from '../src/client/console';
 import { formatHistory, historyPath, parseHistory } from '../src/client/history';
 import { outputFailed } from '../src/client/oneshot';
@@ -8,7 +8,7 @@ import { typeSecret, type SecretState } from '../src/client/secret';
 
 // As help --json lists them, trimmed to what completion reads.
 const COMMANDS: CatalogCommand[] = [
-  { name: 'help', aliases: ['?', 'h'], options: [{ name: 'json', alias: null, takesValue: false }], args: ['[CMD]'], description: '' },
+  { name: 'help', aliases: ['?', 'h'], options: [{ name: 'json', alias: null, takesValue: false }], args: ['[CMD]'], idsFrom: null, description: '' },
   {
     name: 'ps',
     aliases: ['p'],
@@ -18,18 +18,21 @@ const COMMANDS: CatalogCommand[] = [
       { name: 'json', alias: null, takesValue: false },
     ],
     args: [],
+    idsFrom: null,
     description: '',
   },
-  { name: 'ps-terminated', aliases: ['pt', 'pst'], options: [], args: [], description: '' },
-  { name: 'profile', aliases: [], options: [], args: ['[SECONDS]', '[PATH]'], description: '' },
-  { name: 'where', aliases: ['w'], options: [{ name: 'json', alias: null, takesValue: false }], args: ['ID'], description: '' },
-  { name: 'trace', aliases: [], options: [], args: ['[on|off]'], description: '' },
+  { name: 'ps-terminated', aliases: ['pt', 'pst'], options: [], args: [], idsFrom: null, description: '' },
+  { name: 'profile', aliases: [], options: [], args: ['[SECONDS]', '[PATH]'], idsFrom: null, description: '' },
+  { name: 'where', aliases: ['w'], options: [{ name: 'json', alias: null, takesValue: false }], args: ['ID'], idsFrom: 'ps', description: '' },
+  { name: 'where-terminated', aliases: ['wt'], options: [], args: ['ID'], idsFrom: 'ps-terminated', description: '' },
+  { name: 'greet', aliases: [], options: [], args: ['ID'], idsFrom: null, description: '' },
+  { name: 'trace', aliases: [], options: [], args: ['[on|off]'], idsFrom: null, description: '' },
 ];
 const IDS = ['1', '12', '3'];
 
-const done = (word: string, candidates: string[]): Completion => ({ candidates, word, wantsIds: false });
+const done = (word: string, candidates: string[]): Completion => ({ candidates, word, wantsIds: null });
 const completions: Array<[string, string[] | undefined, Completion]> = [
-  ['', undefined, done('', ['?', 'h', 'help', 'p', 'profile', 'ps', 'ps-terminated', 'pst', 'pt', 'trace', 'w', 'where'])],
+  ['', undefined, done('', ['?', 'greet', 'h', 'help', 'p', 'profile', 'ps', 'ps-terminated', 'pst', 'pt', 'trace', 'w', 'where', 'where-terminated', 'wt'])],
   ['p', undefined, done('p', ['p', 'profile', 'ps', 'ps-terminated', 'pst', 'pt'])],
   ['ps-', undefined, done('ps-', ['ps-terminated'])],
   ['  he', undefined, done('he', ['help'])],
@@ -39,7 +42,10 @@ const completions: Array<[string, string[] | undefined, Completion]> = [
   ['P --a', undefined, done('--a', ['--all'])],
   ['ps -f ', undefined, done('', [])],
   ['nope --', undefined, done('--', [])],
-  ['where ', undefined, { candidates: [], word: '', wantsIds: true }],
+  ['where ', undefined, { candidates: [], word: '', wantsIds: 'ps' }],
+  ['wt 4', undefined, { candidates: [], word: '4', wantsIds: 'ps-terminated' }],
+  // An app's command with an ID argument does not say where its IDs come from.
+  ['greet ', undefined, done('', [])],
   ['where ', IDS, done('', ['1', '12', '3'])],
   ['w 1', IDS, done('1', ['1', '12'])],
   ['where --json 1', IDS, done('1', ['1', '12'])],
@@ -55,9 +61,10 @@ for (const [line, ids, expected] of completions) {
   });
 }
 
-test('taskIdsOf and catalogOf read the JSON documents, and nothing else', () => {
-  assert.deepEqual(taskIdsOf('{"command":"ps","version":1,"tasks":[{"id":4},{"id":17}]}\n'), ['4', '17']);
-  assert.deepEqual(taskIdsOf('✗ busy\n'), []);
+test('idsOf and catalogOf read the JSON documents, and nothing else', () => {
+  assert.deepEqual(idsOf('{"command":"ps","version":1,"tasks":[{"id":4},{"id":17}]}\n'), ['4', '17']);
+  assert.deepEqual(idsOf('{"command":"blocks","version":1,"blockedNowMs":0,"blocks":[{"id":2}]}\n'), ['2']);
+  assert.deepEqual(idsOf('✗ busy\n'), []);
   assert.deepEqual(catalogOf(`{"command":"help","version":1,"commands":${JSON.stringify(COMMANDS)}}\n`), COMMANDS);
   assert.equal(catalogOf('✗ help: unknown option --json; usage: help [CMD]\n'), null);
   assert.equal(catalogOf('{"command":"ps","version":1}\n'), null);

@@ -11,14 +11,16 @@ export interface CatalogCommand {
   aliases: string[];
   options: CatalogOption[];
   args: string[];
+  /** The command whose --json lists the IDs of the ID argument (`ps` for `where`), or null. */
+  idsFrom: string | null;
   description: string;
 }
 
-/** What Tab offers: the candidates for `word`, the end of the line; `wantsIds` when task IDs would be, but none were given. */
+/** What Tab offers: the candidates for `word`, the end of the line; `wantsIds` names the command that lists the IDs that would be, when none were given. */
 export interface Completion {
   candidates: string[];
   word: string;
-  wantsIds: boolean;
+  wantsIds: string | null;
 }
 
 /** Every command accepts --help (the monitor's dispatcher adds it). */
@@ -41,12 +43,13 @@ function choices(arg: string): string[] {
 
 /**
  * Completes the line typed so far (up to the cursor): a command name or alias as the first word, then the
- * command's options after a '-', the choices of an argument such as `[on|off]`, or task IDs for an `ID` argument.
+ * command's options after a '-', the choices of an argument such as `[on|off]`, or the IDs (`ids`, read from the
+ * command `wantsIds` names) for an `ID` argument.
  */
-export function completeLine(line: string, commands: readonly CatalogCommand[], taskIds?: readonly string[]): Completion {
+export function completeLine(line: string, commands: readonly CatalogCommand[], ids?: readonly string[]): Completion {
   const words = line.trimStart().split(/\s+/);
   const word = words.pop() ?? '';
-  const none = { candidates: [], word, wantsIds: false };
+  const none: Completion = { candidates: [], word, wantsIds: null };
   if (words.length === 0) return { ...none, candidates: matching(commands.flatMap((cmd) => [cmd.name, ...cmd.aliases]), word) };
   const wanted = words[0].toLowerCase();
   const cmd = commands.find((each) => each.name === wanted || each.aliases.includes(wanted));
@@ -67,18 +70,19 @@ export function completeLine(line: string, commands: readonly CatalogCommand[], 
   const arg = cmd.args[position];
   if (arg === undefined) return none;
   if (/^\[?ID\]?$/.test(arg)) {
-    if (!taskIds) return { ...none, wantsIds: true };
-    return { ...none, candidates: matching(taskIds, word) };
+    if (!cmd.idsFrom) return none;
+    if (!ids) return { ...none, wantsIds: cmd.idsFrom };
+    return { ...none, candidates: matching(ids, word) };
   }
   return { ...none, candidates: matching(choices(arg), word) };
 }
 
-/** The task IDs in a `ps --json` document, or none when it is not one. */
-export function taskIdsOf(psJson: string): string[] {
-  const line = psJson.split('\n').find((each) => each.startsWith('{'));
+/** The IDs in a `ps`, `ps-terminated` or `blocks` JSON document (its `tasks` or `blocks`), or none when it is not one. */
+export function idsOf(json: string): string[] {
+  const line = json.split('\n').find((each) => each.startsWith('{'));
   try {
-    const document = JSON.parse(line ?? '') as { tasks?: Array<{ id?: unknown }> };
-    return (document.tasks ?? []).map((task) => String(task.id));
+    const document = JSON.parse(line ?? '') as { tasks?: Array<{ id?: unknown }>; blocks?: Array<{ id?: unknown }> };
+    return (document.tasks ?? document.blocks ?? []).map((row) => String(row.id));
   } catch {
     return [];
   }

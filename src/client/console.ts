@@ -63,12 +63,19 @@ export function runConsole(route: ConsoleRoute, terminal: Terminal, historyFile:
     }
     rl = readline.createInterface({ input, output, prompt: '', terminal: true, history: loadHistory(historyFile), historySize: HISTORY_SIZE, removeHistoryDuplicates: true });
     rl.on('history', (lines: string[]) => saveHistory(historyFile, lines));
-    rl.on('line', (line) => socket.write(`${line}\n`));
+    rl.on('line', (line) => {
+      // The open line was the prompt this line was typed at: it is on the screen, done.
+      pending = '';
+      rl?.setPrompt('');
+      socket.write(`${line}\n`);
+    });
     // The console drops the expression typed so far on Ctrl-C, as a terminal's REPL does.
     rl.on('SIGINT', () => {
       const state = rl as unknown as { line: string; cursor: number };
       state.line = '';
       state.cursor = 0;
+      pending = '';
+      output.write('^C\n');
       socket.write('\x03');
     });
     rl.on('close', () => { if (!socket.destroyed) socket.write('\x04'); });

@@ -1,5 +1,5 @@
 import readline from 'node:readline';
-import { catalogOf, completeLine, taskIdsOf, type CatalogCommand } from './completion';
+import { catalogOf, completeLine, idsOf, type CatalogCommand } from './completion';
 import { PROMPT, type PromptConnection } from './connection';
 import { HISTORY_SIZE, loadHistory, saveHistory } from './history';
 import { outputFailed } from './oneshot';
@@ -32,7 +32,7 @@ function serial(connection: PromptConnection): (line: string, onOutput?: (text: 
   };
 }
 
-/** Completion against what the monitor says about itself: its commands (`help --json`, read once) and task IDs (`ps --json`, on each Tab). */
+/** Completion against what the monitor says about itself: its commands (`help --json`, read once) and IDs (`ps --json` and the like, on each Tab). */
 function completer(run: (line: string) => Promise<string>, busy: () => boolean): readline.AsyncCompleter {
   let catalog: Promise<CatalogCommand[]> | undefined;
   // While a command runs, its answer comes first: Tab offers nothing then rather than wait.
@@ -42,7 +42,7 @@ function completer(run: (line: string) => Promise<string>, busy: () => boolean):
       const commands = await (catalog ??= ask('help --json').then((text) => catalogOf(text) ?? [], () => []));
       if (commands.length === 0) catalog = undefined; // asked while busy, or it failed: ask again on the next Tab
       let completion = completeLine(line, commands);
-      if (completion.wantsIds) completion = completeLine(line, commands, taskIdsOf(await ask('ps --json').catch(() => '')));
+      if (completion.wantsIds) completion = completeLine(line, commands, idsOf(await ask(`${completion.wantsIds} --json`).catch(() => '')));
       return [completion.candidates.map((each) => `${each} `), completion.word] as [string[], string];
     })().then((result) => callback(null, result), () => callback(null, [[], line]));
   };

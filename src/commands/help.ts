@@ -57,7 +57,7 @@ export async function lookUpCommand(ctx: CommandContext, name: string, unknown: 
 /** A command as `help --json` describes it, for clients that complete command lines (aiomon). */
 function commandJson(cmd: Command, custom: boolean): Record<string, unknown> {
   const options = Object.entries(cmd.options).map(([name, spec]) => ({ name, alias: spec.alias ?? null, takesValue: spec.type === 'string' }));
-  return { name: cmd.name, aliases: cmd.aliases, options, args: cmd.args, description: cmd.description, custom };
+  return { name: cmd.name, aliases: cmd.aliases, options, args: cmd.args, idsFrom: cmd.idsFrom ?? null, description: cmd.description, custom };
 }
 
 function listCommands(ctx: CommandContext, commands: readonly Command[]): void {
