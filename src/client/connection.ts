@@ -27,6 +27,11 @@ export interface PromptConnection {
   run(line: string): Promise<string>;
   /** Asks the monitor to stop the command that runs, as Ctrl-C in telnet does. */
   interrupt(): void;
+  /**
+   * Sends an empty line while a command runs, for a command that waits for Enter (`loop --watch`). When no
+   * command takes it, the monitor answers it with a bare prompt of its own, which is dropped.
+   */
+  sendEnter(): void;
   /** Called with output as it arrives, while a command runs (for commands that print as they go). */
   onOutput(listener: ((text: string) => void) | null): void;
   /** Ends the session. */
@@ -45,6 +50,16 @@ export function openPrompt(endpoint: Endpoint, options: { token?: string; timeou
   let listener: ((text: string) => void) | null = null;
   let ended: Error | undefined;
   let opened = false;
+  // Empty lines sent by sendEnter that no command may have taken: as many bare prompts may still come.
+  let loose = 0;
+  // Drops the bare prompts that answer loose empty lines; false while the buffer may be the start of one.
+  const dropLoose = (): boolean => {
+    while (loose > 0 && buffer.startsWith(PROMPT)) {
+      buffer = buffer.slice(PROMPT.length);
+      loose -= 1;
+    }
+    return !(loose > 0 && buffer.length < PROMPT.length && PROMPT.startsWith(buffer));
+  };
 
   const settle = (): void => {
     if (!waiter) return;
@@ -53,9 +68,16 @@ export function openPrompt(endpoint: Endpoint, options: { token?: string; timeou
       socket.destroy();
       return;
     }
+    if (!dropLoose()) return;
     const end = buffer.lastIndexOf(PROMPT);
     if (end >= 0 && end + PROMPT.length === buffer.length) {
-      const text = buffer.slice(0, end).replace(/\r\n/g, '\n');
+      let text = buffer.slice(0, end);
+      // An empty line sent while the command ran, and answered after it, ends its answer with a bare prompt.
+      while (loose > 0 && text.endsWith(PROMPT)) {
+        text = text.slice(0, -PROMPT.length);
+        loose -= 1;
+      }
+      text = text.replace(/\r\n/g, '\n');
       buffer = '';
       const current = waiter;
       waiter = undefined;
@@ -64,9 +86,10 @@ export function openPrompt(endpoint: Endpoint, options: { token?: string; timeou
   };
   socket.on('data', (chunk: string) => {
     buffer += chunk;
-    if (listener && waiter) {
+    if (listener && waiter && dropLoose()) {
       // Everything but what may be the start of the next prompt goes out at once.
-      const keep = Math.min(buffer.length, PROMPT.length);
+      // Bare prompts answering loose empty lines may follow the answer's own prompt: keep room for them too.
+      const keep = Math.min(buffer.length, PROMPT.length * (loose + 1));
       const safe = buffer.length - keep;
       if (safe > 0) {
         listener(buffer.slice(0, safe).replace(/\r\n/g, '\n'));
@@ -118,6 +141,11 @@ export function openPrompt(endpoint: Endpoint, options: { token?: string; timeou
           return answer;
         },
         interrupt: () => { if (!ended) socket.write(IAC_IP); },
+        sendEnter: () => {
+          if (ended || !waiter) return;
+          loose += 1;
+          socket.write('\n');
+        },
         onOutput: (given) => { listener = given; },
         close: () => { socket.end(); socket.destroy(); },
       });

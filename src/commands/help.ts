@@ -1,4 +1,5 @@
 import { customCommands } from './custom';
+import { JSON_OPTION, printJson } from './json';
 import { command, type Command, type CommandContext, UsageError } from './types';
 
 /** The usage line of a command, e.g. `ps [-f TEXT] [-a]`. */
@@ -53,6 +54,12 @@ export async function lookUpCommand(ctx: CommandContext, name: string, unknown: 
   return found;
 }
 
+/** A command as `help --json` describes it, for clients that complete command lines (aiomon). */
+function commandJson(cmd: Command, custom: boolean): Record<string, unknown> {
+  const options = Object.entries(cmd.options).map(([name, spec]) => ({ name, alias: spec.alias ?? null, takesValue: spec.type === 'string' }));
+  return { name: cmd.name, aliases: cmd.aliases, options, args: cmd.args, idsFrom: cmd.idsFrom ?? null, description: cmd.description, custom };
+}
+
 function listCommands(ctx: CommandContext, commands: readonly Command[]): void {
   for (const cmd of commands) {
     const names = [cmd.name, ...cmd.aliases].join(', ');
@@ -66,7 +73,24 @@ export const help = command({
   aliases: ['?', 'h'],
   description: 'List the commands, or show how to use one',
   args: ['[CMD]'],
-  async run(ctx, { args: [name] }) {
+  options: { json: JSON_OPTION },
+  async run(ctx, { args: [name], flags }) {
+    if (flags.json) {
+      if (name) {
+        const cmd = await lookUpCommand(ctx, name, `no command ${JSON.stringify(name)}`);
+        return printJson(ctx, 'help', { commands: [commandJson(cmd, !ctx.commands.includes(cmd))], customUnreadable: null });
+      }
+      // The built-in commands are listed even when the custom ones cannot be read, as in the text form.
+      let custom: Command[] = [];
+      let unreadable: string | null = null;
+      try {
+        custom = await customCommands(ctx.main);
+      } catch (error) {
+        unreadable = firstLine(error);
+      }
+      const commands = [...ctx.commands.map((cmd) => commandJson(cmd, false)), ...custom.map((cmd) => commandJson(cmd, true))];
+      return printJson(ctx, 'help', { commands, customUnreadable: unreadable });
+    }
     if (name) {
       ctx.print(describe(await lookUpCommand(ctx, name, `no command ${JSON.stringify(name)}`)));
       return;

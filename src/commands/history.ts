@@ -58,6 +58,7 @@ export const whereTerminated = command({
   aliases: ['wt'],
   description: 'Show how a finished task ended: its error and where it was thrown, or who cancelled it and from where',
   args: ['ID'],
+  idsFrom: 'ps-terminated',
   options: { json: JSON_OPTION },
   async run(ctx, { args: [text], flags }) {
     const id = taskId(text);

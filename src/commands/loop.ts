@@ -25,6 +25,7 @@ export const blocks = command({
   aliases: ['b'],
   description: 'List the times the event loop was blocked, with where, newest first; blocks ID shows the whole stack',
   args: ['[ID]'],
+  idsFrom: 'blocks',
   options: {
     top: { type: 'boolean', alias: 't', description: 'group the blocks by stack, with count and total time' },
     json: JSON_OPTION,

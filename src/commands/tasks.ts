@@ -72,6 +72,7 @@ export const where = command({
   aliases: ['w'],
   description: 'Show where a task comes from: the source location of its callback or listeners, and what it is',
   args: ['ID'],
+  idsFrom: 'ps',
   options: { json: JSON_OPTION },
   async run(ctx, { args: [text], flags }) {
     const id = taskId(text);
@@ -101,6 +102,7 @@ export const cancel = command({
   aliases: ['ca'],
   description: "Cancel a task: abort a named task's signal or an HTTP request, clear a timer, close a socket or server, end a child process or worker",
   args: ['ID'],
+  idsFrom: 'ps',
   options: { json: { type: 'boolean', description: 'print what was done as one line of JSON (schema in the README)' } },
   async run(ctx, { args: [text], flags }) {
     const outcome: CancelOutcome = await ctx.main.call('cancel', taskId(text), ctx.peer);

@@ -36,6 +36,8 @@ export interface Command {
   /** Positional arguments; a name in brackets is optional, e.g. ['ID'] or ['[CMD]']. */
   args: string[];
   options: Record<string, OptionSpec>;
+  /** The command whose --json output lists the IDs the ID argument takes (`ps` for `where ID`), for clients that complete them. */
+  idsFrom?: string;
   run(ctx: CommandContext, input: CommandInput): void | Promise<void>;
 }
 

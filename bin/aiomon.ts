@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+import { main } from '../src/client/main';
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, (error: unknown) => {
+  process.stderr.write(`aiomon: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
