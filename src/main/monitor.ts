@@ -7,6 +7,7 @@ import type { ConsoleServer } from './console-server';
 import { acquireHttpTasks } from './http-tasks';
 import { installDiagnosticsHook } from './diagnostics-hook';
 import { removeFileOnExit } from './exit-cleanup';
+import { publishRecord } from './discovery-record';
 import { installInspectHook } from './inspect-hook';
 import { keepHistory } from './registry';
 import { serveCalls } from './rpc';
@@ -68,6 +69,9 @@ export class Monitor implements AsyncDisposable {
   #releaseTracing: (() => void) | undefined;
   #releaseHttpTasks: (() => void) | undefined;
   #forgetSocketFiles: (() => void)[] = [];
+  #removeRecord: (() => void) | undefined;
+  // Ports the user did not choose: a default port that is taken gives way to a free one.
+  readonly #freeIfTaken: { monitor: boolean; console: boolean };
   #closing: Promise<void> | undefined;
   #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
@@ -76,6 +80,7 @@ export class Monitor implements AsyncDisposable {
   /** Checks the options (throwing a ConfigError on a bad one) without starting anything. */
   constructor(options: MonitorOptions = {}) {
     this.#options = resolveOptions(options);
+    this.#freeIfTaken = { monitor: options.port === undefined, console: options.consolePort === undefined };
     this.#ready = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
     // An app that never awaits `ready` must not die of an unhandled rejection because a port was taken.
     this.#ready.catch(() => {});
@@ -140,13 +145,13 @@ export class Monitor implements AsyncDisposable {
     this.#releaseLoopWatch = release;
     const { listenConsole } = require('./console-server') as typeof import('./console-server');
     const { MessageChannel, Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-    if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
+    if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this, freeIfTaken: this.#freeIfTaken.console });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
     const { port1: link, port2: workerEnd } = new MessageChannel();
     const consoleEndpoint = this.#console?.endpoint ?? null;
     const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
-    const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
+    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;
@@ -174,6 +179,9 @@ export class Monitor implements AsyncDisposable {
       if (endpoint && 'path' in endpoint) this.#forgetSocketFiles.push(removeFileOnExit(endpoint.path, true));
     }
     debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
+    const moved = movedLine(monitor, listening, consoleWanted, consoleEndpoint);
+    if (moved) process.stderr.write(`${moved}\n`);
+    if (!this.closed) this.#removeRecord = publishRecord(this, listening, consoleEndpoint, token !== null);
     return toAddress(listening, consoleEndpoint);
   }
 
@@ -194,6 +202,7 @@ export class Monitor implements AsyncDisposable {
       const stopped = worker ? this.#stopWorker(worker) : undefined;
       await Promise.all([stopped, this.#console?.close()]);
       for (const forget of this.#forgetSocketFiles) forget();
+      this.#removeRecord?.();
     })();
     return this.#tearingDown;
   }
@@ -205,6 +214,24 @@ export class Monitor implements AsyncDisposable {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * The one line that says a default port was taken and where this monitor listens instead, or undefined when
+ * both servers got the ports they asked for.
+ */
+export function movedLine(monitorWanted: Endpoint, monitor: Endpoint, consoleWanted: Endpoint | null, console: Endpoint | null): string | undefined {
+  const moved = (wanted: Endpoint | null, actual: Endpoint | null): boolean =>
+    !!wanted && !!actual && 'port' in wanted && 'port' in actual && wanted.port !== 0 && wanted.port !== actual.port;
+  const monitorMoved = moved(monitorWanted, monitor);
+  const consoleMoved = moved(consoleWanted, console);
+  if (!monitorMoved && !consoleMoved) return undefined;
+  const taken = [monitorMoved ? monitorWanted : null, consoleMoved ? consoleWanted : null]
+    .filter((endpoint): endpoint is { host: string; port: number } => !!endpoint && 'port' in endpoint).map((endpoint) => endpoint.port);
+  const where = monitorMoved
+    ? `this one listens on ${describeEndpoint(monitor)}${consoleMoved && console ? ` (console ${describeEndpoint(console)})` : ''}`
+    : `this one's console listens on ${describeEndpoint(console!)}`;
+  return `aiomonitor: ${taken.length > 1 ? 'ports' : 'port'} ${taken.join(' and ')} ${taken.length > 1 ? 'are' : 'is'} taken (by another monitor?); ${where} — find it with aiomon`;
 }
 
 /** Resolves on the first turn of the event loop, without keeping the process alive until then. */

@@ -94,15 +94,25 @@ async function listenPrivately(server: net.Server, file: string): Promise<void> 
   });
 }
 
-/** Listens on a TCP address or a private Unix socket file (mode 0600 from the start); resolves with the actual endpoint. */
-export async function listen(server: net.Server, what: string, endpoint: Endpoint): Promise<Endpoint> {
+/**
+ * Listens on a TCP address or a private Unix socket file (mode 0600 from the start); resolves with the actual endpoint.
+ * With `freeIfTaken` (a default port, which the user did not choose), a port in use is no failure: it listens on a
+ * free port instead, and the caller says where.
+ */
+export async function listen(server: net.Server, what: string, endpoint: Endpoint, options: { freeIfTaken?: boolean } = {}): Promise<Endpoint> {
   try {
     if ('path' in endpoint) {
       await clearStaleSocket(what, endpoint.path);
       await listenPrivately(server, endpoint.path);
       return endpoint;
     }
-    await listenOn(server, { port: endpoint.port, host: endpoint.host });
+    try {
+      await listenOn(server, { port: endpoint.port, host: endpoint.host });
+    } catch (error) {
+      if (!options.freeIfTaken || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      debug('%s: port %d is taken, listening on a free one', what, endpoint.port);
+      await listenOn(server, { port: 0, host: endpoint.host });
+    }
   } catch (error) {
     if (error instanceof Error && !('code' in error)) throw error;
     throw listenFailure(what, endpoint, error as NodeJS.ErrnoException);

@@ -132,6 +132,8 @@ export const HEARTBEAT_MS = 50;
 export interface WorkerSetup {
   /** Where the command server is to listen. */
   monitor: Endpoint;
+  /** Whether its port is the default one, which the user did not choose: taken, a free one does instead. */
+  freeIfTaken: boolean;
   /** Where the console listens, or null when it is disabled. */
   console: Endpoint | null;
   rules: AdmissionRules;

@@ -30,7 +30,7 @@ link.on('message', (message: ToWorker) => {
   if (message.type === 'close') void (server?.close() ?? Promise.resolve()).then(stop);
 });
 
-listenMonitor(setup.monitor, setup.rules, { main, watchdog, console: setup.console, token: setup.rules.token }).then(
+listenMonitor(setup.monitor, setup.rules, { main, watchdog, console: setup.console, token: setup.rules.token }, setup.freeIfTaken).then(
   (listening) => {
     server = listening;
     link.postMessage({ type: 'listening', endpoint: listening.endpoint } satisfies FromWorker);
