@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { isNodeCommand, parseBootTime, parseCmdline, parseStat, scriptOf } from '../src/client/proc';
 import { formatList, monitoredEntry, shorten, stateCell, unmonitoredEntry, type ListEntry } from '../src/client/list';
-import { movedLine } from '../src/main/monitor';
+import { movedLine } from '../src/protocol/listen';
 import type { MonitorRecord } from '../src/shared/discovery';
 
 test('/proc/PID/stat: the parent and the start time, whatever the command name holds', () => {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { createDebug } from '../shared/log';
 import type { Endpoint } from '../shared/config';
-import { discoveryDir, processStartTime, writeRecord, type MonitorRecord } from '../shared/discovery';
+import type { RecordPlan } from '../shared/contract';
+import { discoveryDir, processStartTime, type MonitorRecord } from '../shared/discovery';
 import { removeFileOnExit } from './exit-cleanup';
 import { processWide } from './process-wide';
-import { printable } from '../shared/text';
 
 const debug = createDebug('aiomonitor:discovery');
 
@@ -18,8 +18,8 @@ function scriptAndArgs(): { script: string | null; argv: string[] } {
   return { script: process.argv[1] ?? null, argv: process.argv.slice(2) };
 }
 
-/** The record of this process's monitor, listening on `monitor` and `console`. */
-export function describeThisProcess(monitor: Endpoint, console: Endpoint | null, tokenRequired: boolean): MonitorRecord {
+/** The record of this process, but for where the command prompt listens, which the monitor thread learns. */
+export function describeThisProcess(console: Endpoint | null, tokenRequired: boolean): Omit<MonitorRecord, 'monitor'> {
   return {
     version: 1,
     pid: process.pid,
@@ -29,37 +29,40 @@ export function describeThisProcess(monitor: Endpoint, console: Endpoint | null,
     node: process.version,
     startedAt: Math.round(Date.now() - process.uptime() * 1000),
     procStart: processStartTime(process.pid),
-    monitor,
     console,
     tokenRequired,
   };
 }
 
 /**
- * Writes this process's record for `aiomon`, unless another monitor of the process has one, and removes it as the
- * process exits (on a fatal signal too when socket files already need that; otherwise a reader prunes it, since a
- * signal listener would keep a blocked app from dying of SIGTERM). Never throws: a failure is one line on stderr,
- * and the monitor runs on. Returns what removes the record again, for close().
+ * Claims the process's one record for the monitor `owner`, unless another monitor of the process has it: the
+ * plan the monitor thread writes it by once it listens, or null.
  */
-export function publishRecord(owner: object, monitor: Endpoint, console: Endpoint | null, tokenRequired: boolean, env: NodeJS.ProcessEnv = process.env): () => void {
-  if (published.owner) return () => {};
-  let file: string;
-  try {
-    file = writeRecord(describeThisProcess(monitor, console, tokenRequired), discoveryDir(env));
-  } catch (error) {
-    const reason = (error as Error).message.split('\n')[0] ?? String(error);
-    process.stderr.write(`aiomonitor: cannot write the record aiomon finds monitors by (${printable(reason)}); the monitor runs on, but aiomon ls will not list it\n`);
+export function planRecord(owner: object, console: Endpoint | null, tokenRequired: boolean, env: NodeJS.ProcessEnv = process.env): RecordPlan | null {
+  if (published.owner) return null;
+  published.owner = owner;
+  return { dir: discoveryDir(env), record: describeThisProcess(console, tokenRequired) };
+}
+
+/**
+ * Takes charge of the record the monitor thread wrote (or gives the claim up when it wrote none): it is removed as
+ * the process exits (on a fatal signal too when socket files already need that; otherwise a reader prunes it, since
+ * a signal listener would keep a blocked app from dying of SIGTERM). Returns what removes it, for close().
+ */
+export function adoptRecord(owner: object, file: string | null): () => void {
+  if (published.owner !== owner) return () => {};
+  if (file === null) {
+    published.owner = null;
     return () => {};
   }
-  published.owner = owner;
   debug('record %s', file);
-  const forget = removeFileOnExit(file, false);
   let inode: number | null = null;
   try {
     inode = fs.lstatSync(file).ino;
   } catch {
     // Already gone: nothing to remove later.
   }
+  const forget = removeFileOnExit(file, false);
   return () => {
     if (published.owner !== owner) return;
     published.owner = null;

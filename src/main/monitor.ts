@@ -7,7 +7,7 @@ import type { ConsoleServer } from './console-server';
 import { acquireHttpTasks } from './http-tasks';
 import { installDiagnosticsHook } from './diagnostics-hook';
 import { removeFileOnExit } from './exit-cleanup';
-import { publishRecord } from './discovery-record';
+import { adoptRecord, planRecord } from './discovery-record';
 import { installInspectHook } from './inspect-hook';
 import { keepHistory } from './registry';
 import { serveCalls } from './rpc';
@@ -151,7 +151,8 @@ export class Monitor implements AsyncDisposable {
     const { port1: link, port2: workerEnd } = new MessageChannel();
     const consoleEndpoint = this.#console?.endpoint ?? null;
     const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
-    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
+    const record = planRecord(this, consoleEndpoint, token !== null);
+    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, consoleWanted, record, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;
@@ -163,8 +164,8 @@ export class Monitor implements AsyncDisposable {
       failure = error;
       debug('monitor thread failed: %O', error);
     });
-    const started = new Promise<Endpoint>((resolve, reject) => {
-      serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message.endpoint) : reject(new Error(message.message))));
+    const started = new Promise<{ endpoint: Endpoint; record: string | null }>((resolve, reject) => {
+      serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message) : reject(new Error(message.message))));
       worker.once('exit', (code) => {
         reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why'));
         // Once running, the thread stops only when close() asks it to: anything else (its heap limit, a bug) is said, once.
@@ -173,15 +174,13 @@ export class Monitor implements AsyncDisposable {
     });
     link.unref();
     ownObjects.add(link);
-    const listening = await started;
+    const { endpoint: listening, record: recordFile } = await started;
     // The process may end without closing the monitor: its socket files must not outlive it.
     for (const endpoint of [listening, consoleEndpoint]) {
       if (endpoint && 'path' in endpoint) this.#forgetSocketFiles.push(removeFileOnExit(endpoint.path, true));
     }
     debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
-    const moved = movedLine(monitor, listening, consoleWanted, consoleEndpoint);
-    if (moved) process.stderr.write(`${moved}\n`);
-    if (!this.closed) this.#removeRecord = publishRecord(this, listening, consoleEndpoint, token !== null);
+    this.#removeRecord = adoptRecord(this, recordFile);
     return toAddress(listening, consoleEndpoint);
   }
 
@@ -202,7 +201,8 @@ export class Monitor implements AsyncDisposable {
       const stopped = worker ? this.#stopWorker(worker) : undefined;
       await Promise.all([stopped, this.#console?.close()]);
       for (const forget of this.#forgetSocketFiles) forget();
-      this.#removeRecord?.();
+      // A start that failed gives up its claim to the record, so that another monitor of the process may have it.
+      (this.#removeRecord ?? adoptRecord(this, null))();
     })();
     return this.#tearingDown;
   }
@@ -214,24 +214,6 @@ export class Monitor implements AsyncDisposable {
     await exited;
     clearTimeout(timer);
   }
-}
-
-/**
- * The one line that says a default port was taken and where this monitor listens instead, or undefined when
- * both servers got the ports they asked for.
- */
-export function movedLine(monitorWanted: Endpoint, monitor: Endpoint, consoleWanted: Endpoint | null, console: Endpoint | null): string | undefined {
-  const moved = (wanted: Endpoint | null, actual: Endpoint | null): boolean =>
-    !!wanted && !!actual && 'port' in wanted && 'port' in actual && wanted.port !== 0 && wanted.port !== actual.port;
-  const monitorMoved = moved(monitorWanted, monitor);
-  const consoleMoved = moved(consoleWanted, console);
-  if (!monitorMoved && !consoleMoved) return undefined;
-  const taken = [monitorMoved ? monitorWanted : null, consoleMoved ? consoleWanted : null]
-    .filter((endpoint): endpoint is { host: string; port: number } => !!endpoint && 'port' in endpoint).map((endpoint) => endpoint.port);
-  const where = monitorMoved
-    ? `this one listens on ${describeEndpoint(monitor)}${consoleMoved && console ? ` (console ${describeEndpoint(console)})` : ''}`
-    : `this one's console listens on ${describeEndpoint(console!)}`;
-  return `aiomonitor: ${taken.length > 1 ? 'ports' : 'port'} ${taken.join(' and ')} ${taken.length > 1 ? 'are' : 'is'} taken (by another monitor?); ${where} — find it with aiomon`;
 }
 
 /** Resolves on the first turn of the event loop, without keeping the process alive until then. */

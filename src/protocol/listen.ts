@@ -119,3 +119,21 @@ export async function listen(server: net.Server, what: string, endpoint: Endpoin
   }
   return { host: endpoint.host, port: (server.address() as net.AddressInfo).port };
 }
+
+/**
+ * The one line that says a default port was taken and where this monitor listens instead, or undefined when
+ * both servers got the ports they asked for.
+ */
+export function movedLine(monitorWanted: Endpoint, monitor: Endpoint, consoleWanted: Endpoint | null, console: Endpoint | null): string | undefined {
+  const moved = (wanted: Endpoint | null, actual: Endpoint | null): boolean =>
+    !!wanted && !!actual && 'port' in wanted && 'port' in actual && wanted.port !== 0 && wanted.port !== actual.port;
+  const monitorMoved = moved(monitorWanted, monitor);
+  const consoleMoved = moved(consoleWanted, console);
+  if (!monitorMoved && !consoleMoved) return undefined;
+  const taken = [monitorMoved ? monitorWanted : null, consoleMoved ? consoleWanted : null]
+    .filter((endpoint): endpoint is { host: string; port: number } => !!endpoint && 'port' in endpoint).map((endpoint) => endpoint.port);
+  const where = monitorMoved
+    ? `this one listens on ${describeEndpoint(monitor)}${consoleMoved && console ? ` (console ${describeEndpoint(console)})` : ''}`
+    : `this one's console listens on ${describeEndpoint(console!)}`;
+  return `aiomonitor: ${taken.length > 1 ? 'ports' : 'port'} ${taken.join(' and ')} ${taken.length > 1 ? 'are' : 'is'} taken (by another monitor?); ${where} — find it with aiomon`;
+}
