@@ -14,6 +14,7 @@ export interface MonitorStatus {
   state: 'idle' | 'busy' | 'blocked' | 'debugger';
   stalledMs: number;
   blockedSinceMs?: number;
+  blockedSince?: string;
   where?: string;
   pid: number;
   uptimeMs: number;
@@ -73,7 +74,7 @@ export async function probe(endpoint: Endpoint, token: string | undefined, timeo
 export function stateCell(entry: ListEntry): string {
   if (entry.attach) return `no monitor (${entry.attach})`;
   const status = entry.status;
-  if (status?.state === 'blocked') return `blocked ${duration(status.stalledMs)}`;
+  if (status?.state === 'blocked') return `blocked ${duration(status.blockedSinceMs ?? status.stalledMs)}`;
   return entry.state;
 }
 
