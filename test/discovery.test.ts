@@ -146,7 +146,8 @@ test('an app blocked in a loop is listed as blocked; one that needs a token says
   for (const app of [spin, locked]) await haveRecord(app);
   assert.equal(fs.readFileSync(recordOf(locked.child.pid!), 'utf8').includes('sekrit'), false, 'the record never holds the token');
   let entry: ListEntry | undefined;
-  await waitFor(async () => (entry = await listed(spin.child.pid!))?.state === 'blocked', () => `state blocked; last: ${JSON.stringify(entry)}`);
+  // Blocked at once; where, once the watchdog has read the stack.
+  await waitFor(async () => (entry = await listed(spin.child.pid!))?.state === 'blocked' && entry?.status?.where !== undefined, () => `state blocked with where; last: ${JSON.stringify(entry)}`);
   assert.match(String(entry?.status?.where), /^spin \(/);
   assert.equal((await listed(locked.child.pid!))?.state, 'token needed');
   assert.equal((await listed(locked.child.pid!, 'wrong'))?.state, 'wrong token');
