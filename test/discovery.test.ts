@@ -193,3 +193,24 @@ setInterval(() => {}, 1000);
   t.after(() => client.socket.destroy());
   assert.match(await client.command('status'), /^idle:/);
 });
+
+test('cluster workers each have their own record', async (t) => {
+  const app = await launch(t, `
+const cluster = require('node:cluster');
+if (cluster.isPrimary) {
+  cluster.fork().on('online', () => console.log('ready'));
+  setInterval(() => {}, 1000);
+} else {
+  setInterval(() => {}, 1000);
+}
+`, { env: { MONITOR_PORT: '0', CONSOLE_ENABLED: '0' } });
+  await app.waitForOutput('ready');
+  await haveRecord(app);
+  let worker: ListEntry | undefined;
+  await waitFor(async () => (worker = (await list()).find((entry) => entry.ppid === app.child.pid && entry.monitor !== null)) !== undefined, () => 'the worker\'s record');
+  const primary = await listed(app.child.pid!);
+  assert.equal(primary?.state, 'idle');
+  assert.equal(worker?.state, 'idle');
+  assert.notEqual(worker?.monitor, primary?.monitor);
+  assert.equal(app.stderr(), '');
+});

@@ -136,7 +136,10 @@ export function unmonitoredEntry(proc: ProcProcess, now: number): ListEntry {
 export async function listEntries(env: NodeJS.ProcessEnv, token: string | undefined, timeoutMs = PROBE_TIMEOUT_MS): Promise<ListEntry[]> {
   const records = readRecords(discoveryDir(env)).filter((record) => record.pid !== process.pid);
   const procs = nodeProcesses(process.pid);
-  const probes = await Promise.all(records.map((record) => probe(record.monitor, token, timeoutMs)));
+  // A monitor that needs a token nobody gave is not even asked: its answer is known.
+  const probes = await Promise.all(records.map((record) => (record.tokenRequired && token === undefined
+    ? { failure: 'token needed' as const }
+    : probe(record.monitor, token, timeoutMs))));
   const now = Date.now();
   const monitored = new Set(records.map((record) => record.pid));
   const entries = [
