@@ -67,7 +67,7 @@ export const noEffects = (): Effects => ({ exit: false, console: false, calls: 0
 export const acted = (effects: Effects): boolean => effects.exit || effects.console || effects.calls + effects.waits + effects.stubbed + effects.writes > 0;
 
 /** Commands whose run goes only through CommandContext (and process.kill), which the fake makes harmless. */
-const FAKEABLE = new Set(['help', 'ps', 'where', 'cancel', 'ps-terminated', 'where-terminated', 'trace', 'signal', 'stacktrace', 'blocks', 'loop', 'mem', 'console', 'exit']);
+const FAKEABLE = new Set(['help', 'ps', 'where', 'cancel', 'ps-terminated', 'where-terminated', 'trace', 'signal', 'stacktrace', 'blocks', 'loop', 'mem', 'status', 'console', 'exit']);
 /** Inspector requests that only read. */
 const READING = new Set(['Runtime.evaluate', 'Runtime.getProperties', 'Runtime.releaseObjectGroup', 'Debugger.enable', 'Debugger.disable', 'Debugger.pause', 'Debugger.resume']);
 
@@ -180,6 +180,7 @@ export function fakeContext(rng: Rng, out: string[], effects: Effects): CommandC
       frames: rng.chance(0.5) ? frames : null, where: rng.pick(['busyLoop (/fake/app.js:11:5)', '(native code: no JavaScript stack)']),
     })),
     stalledMs: () => rng.pick([0, 0, 0, 300]),
+    current: () => rng.pick([null, null, { startedAt: Date.now() - 300, stalledMs: 300, where: 'busyLoop (/fake/app.js:11:5)', debugger: false }, { startedAt: Date.now() - 900, stalledMs: 900, where: null, debugger: true }]),
     stop: () => {},
   };
   // Commands the fake cannot make harmless keep their name, options and parsing, and only record that they ran.

@@ -5,9 +5,10 @@ import { blocks, loop, mem } from './loop';
 import { stacktrace } from './process';
 import { consoleCommand, exit } from './session';
 import { signal } from './signal';
+import { status } from './status';
 import { cancel, ps, where } from './tasks';
 import { trace } from './trace';
 import type { Command } from './types';
 
 /** Every command of the monitor prompt, in the order help lists them. */
-export const COMMANDS: readonly Command[] = [help, ps, where, cancel, psTerminated, whereTerminated, trace, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, heapprofile, consoleCommand, exit];
+export const COMMANDS: readonly Command[] = [help, status, ps, where, cancel, psTerminated, whereTerminated, trace, signal, stacktrace, blocks, loop, mem, profile, heapsnapshot, heapprofile, consoleCommand, exit];

@@ -20,7 +20,7 @@ export interface ConsoleServer {
 }
 
 /** What listenConsole needs. */
-export interface ConsoleOptions { endpoint: Endpoint; rules: AdmissionRules; locals: Record<string, unknown>; monitor: unknown; }
+export interface ConsoleOptions { endpoint: Endpoint; rules: AdmissionRules; locals: Record<string, unknown>; monitor: unknown; freeIfTaken?: boolean }
 
 // Names every fresh vm context already has; the app's versions of these must not replace the context's own.
 let builtins: Set<string> | undefined;
@@ -50,7 +50,7 @@ export async function listenConsole(options: ConsoleOptions): Promise<ConsoleSer
     });
   });
   server.unref();
-  const endpoint = await listen(server, 'the console', options.endpoint);
+  const endpoint = await listen(server, 'the console', options.endpoint, { freeIfTaken: options.freeIfTaken });
   server.on('error', (err) => debug('console server error: %O', err));
   let closing: Promise<void> | undefined;
   return {

@@ -7,6 +7,7 @@ import type { ConsoleServer } from './console-server';
 import { acquireHttpTasks } from './http-tasks';
 import { installDiagnosticsHook } from './diagnostics-hook';
 import { removeFileOnExit } from './exit-cleanup';
+import { adoptRecord, planRecord } from './discovery-record';
 import { installInspectHook } from './inspect-hook';
 import { keepHistory } from './registry';
 import { serveCalls } from './rpc';
@@ -68,6 +69,9 @@ export class Monitor implements AsyncDisposable {
   #releaseTracing: (() => void) | undefined;
   #releaseHttpTasks: (() => void) | undefined;
   #forgetSocketFiles: (() => void)[] = [];
+  #removeRecord: (() => void) | undefined;
+  // Ports the user did not choose: a default port that is taken gives way to a free one.
+  readonly #freeIfTaken: { monitor: boolean; console: boolean };
   #closing: Promise<void> | undefined;
   #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
@@ -76,6 +80,7 @@ export class Monitor implements AsyncDisposable {
   /** Checks the options (throwing a ConfigError on a bad one) without starting anything. */
   constructor(options: MonitorOptions = {}) {
     this.#options = resolveOptions(options);
+    this.#freeIfTaken = { monitor: options.port === undefined, console: options.consolePort === undefined };
     this.#ready = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
     // An app that never awaits `ready` must not die of an unhandled rejection because a port was taken.
     this.#ready.catch(() => {});
@@ -140,13 +145,14 @@ export class Monitor implements AsyncDisposable {
     this.#releaseLoopWatch = release;
     const { listenConsole } = require('./console-server') as typeof import('./console-server');
     const { MessageChannel, Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-    if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this });
+    if (consoleWanted) this.#console = await listenConsole({ endpoint: consoleWanted, rules, locals, monitor: this, freeIfTaken: this.#freeIfTaken.console });
     if (this.#state === 'closed') throw new Error('the monitor was closed while starting');
     // Our own channel, not the Worker's built-in port: it can be unref'd and hidden from ps.
     const { port1: link, port2: workerEnd } = new MessageChannel();
     const consoleEndpoint = this.#console?.endpoint ?? null;
     const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
-    const setup: WorkerSetup = { monitor, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
+    const record = planRecord(this, consoleEndpoint, token !== null);
+    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, consoleWanted, record, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;
@@ -158,8 +164,8 @@ export class Monitor implements AsyncDisposable {
       failure = error;
       debug('monitor thread failed: %O', error);
     });
-    const started = new Promise<Endpoint>((resolve, reject) => {
-      serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message.endpoint) : reject(new Error(message.message))));
+    const started = new Promise<{ endpoint: Endpoint; record: string | null }>((resolve, reject) => {
+      serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message) : reject(new Error(message.message))));
       worker.once('exit', (code) => {
         reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why'));
         // Once running, the thread stops only when close() asks it to: anything else (its heap limit, a bug) is said, once.
@@ -168,12 +174,13 @@ export class Monitor implements AsyncDisposable {
     });
     link.unref();
     ownObjects.add(link);
-    const listening = await started;
+    const { endpoint: listening, record: recordFile } = await started;
     // The process may end without closing the monitor: its socket files must not outlive it.
     for (const endpoint of [listening, consoleEndpoint]) {
       if (endpoint && 'path' in endpoint) this.#forgetSocketFiles.push(removeFileOnExit(endpoint.path, true));
     }
     debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
+    this.#removeRecord = adoptRecord(this, recordFile);
     return toAddress(listening, consoleEndpoint);
   }
 
@@ -194,6 +201,8 @@ export class Monitor implements AsyncDisposable {
       const stopped = worker ? this.#stopWorker(worker) : undefined;
       await Promise.all([stopped, this.#console?.close()]);
       for (const forget of this.#forgetSocketFiles) forget();
+      // A start that failed gives up its claim to the record, so that another monitor of the process may have it.
+      (this.#removeRecord ?? adoptRecord(this, null))();
     })();
     return this.#tearingDown;
   }

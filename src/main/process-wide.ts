@@ -27,6 +27,8 @@ export const PROCESS_WIDE = {
   exitCleanup: 'aiomonitor.exit-cleanup',
   /** Set once the preload has started its monitor, so that a second preload of another copy does nothing (preload.ts). */
   preloaded: 'aiomonitor.preloaded',
+  /** Which monitor of the process has the one record aiomon finds it by (discovery-record.ts). */
+  discoveryRecord: 'aiomonitor.discovery-record',
 } as const;
 
 type Holder = Record<symbol, unknown>;

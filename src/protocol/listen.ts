@@ -94,18 +94,46 @@ async function listenPrivately(server: net.Server, file: string): Promise<void> 
   });
 }
 
-/** Listens on a TCP address or a private Unix socket file (mode 0600 from the start); resolves with the actual endpoint. */
-export async function listen(server: net.Server, what: string, endpoint: Endpoint): Promise<Endpoint> {
+/**
+ * Listens on a TCP address or a private Unix socket file (mode 0600 from the start); resolves with the actual endpoint.
+ * With `freeIfTaken` (a default port, which the user did not choose), a port in use is no failure: it listens on a
+ * free port instead, and the caller says where.
+ */
+export async function listen(server: net.Server, what: string, endpoint: Endpoint, options: { freeIfTaken?: boolean } = {}): Promise<Endpoint> {
   try {
     if ('path' in endpoint) {
       await clearStaleSocket(what, endpoint.path);
       await listenPrivately(server, endpoint.path);
       return endpoint;
     }
-    await listenOn(server, { port: endpoint.port, host: endpoint.host });
+    try {
+      await listenOn(server, { port: endpoint.port, host: endpoint.host });
+    } catch (error) {
+      if (!options.freeIfTaken || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      debug('%s: port %d is taken, listening on a free one', what, endpoint.port);
+      await listenOn(server, { port: 0, host: endpoint.host });
+    }
   } catch (error) {
     if (error instanceof Error && !('code' in error)) throw error;
     throw listenFailure(what, endpoint, error as NodeJS.ErrnoException);
   }
   return { host: endpoint.host, port: (server.address() as net.AddressInfo).port };
+}
+
+/**
+ * The one line that says a default port was taken and where this monitor listens instead, or undefined when
+ * both servers got the ports they asked for.
+ */
+export function movedLine(monitorWanted: Endpoint, monitor: Endpoint, consoleWanted: Endpoint | null, console: Endpoint | null): string | undefined {
+  const moved = (wanted: Endpoint | null, actual: Endpoint | null): boolean =>
+    !!wanted && !!actual && 'port' in wanted && 'port' in actual && wanted.port !== 0 && wanted.port !== actual.port;
+  const monitorMoved = moved(monitorWanted, monitor);
+  const consoleMoved = moved(consoleWanted, console);
+  if (!monitorMoved && !consoleMoved) return undefined;
+  const taken = [monitorMoved ? monitorWanted : null, consoleMoved ? consoleWanted : null]
+    .filter((endpoint): endpoint is { host: string; port: number } => !!endpoint && 'port' in endpoint).map((endpoint) => endpoint.port);
+  const where = monitorMoved
+    ? `this one listens on ${describeEndpoint(monitor)}${consoleMoved && console ? ` (console ${describeEndpoint(console)})` : ''}`
+    : `this one's console listens on ${describeEndpoint(console!)}`;
+  return `aiomonitor: ${taken.length > 1 ? 'ports' : 'port'} ${taken.join(' and ')} ${taken.length > 1 ? 'are' : 'is'} taken (by another monitor?); ${where} — find it with aiomon`;
 }

@@ -41,6 +41,7 @@ export const BUILTIN_NAMES: readonly string[] = [
   'ps-terminated', 'pt', 'pst',
   'where-terminated', 'wt',
   'signal',
+  'status',
   'stacktrace', 'st', 'stack',
   'blocks', 'b',
   'loop',

@@ -142,6 +142,19 @@ function checkToken(value: string | undefined): string | undefined {
   return value;
 }
 
+/**
+ * The ports a monitor takes when none is set: 50101 and 50102. Only tests change them, with
+ * AIOMONITOR_TEST_DEFAULT_PORT and AIOMONITOR_TEST_DEFAULT_CONSOLE_PORT, to see what a taken default port does
+ * without depending on the machine's port 50101.
+ */
+export function defaultPorts(env: NodeJS.ProcessEnv = process.env): { monitor: number; console: number } {
+  const hint = 'a port number from 1 to 65535 (tests only)';
+  return {
+    monitor: envInteger(env, 'AIOMONITOR_TEST_DEFAULT_PORT', 1, 65535, hint) ?? MONITOR_PORT,
+    console: envInteger(env, 'AIOMONITOR_TEST_DEFAULT_CONSOLE_PORT', 1, 65535, hint) ?? CONSOLE_PORT,
+  };
+}
+
 /** Applies defaults to API options and checks them; throws ConfigError on a bad value. */
 export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   const host = checkHost(checkString(options.host, 'host', '"127.0.0.1"')) ?? MONITOR_HOST;
@@ -157,8 +170,9 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   if (typeof locals !== 'object' || locals === null) {
     throw new ConfigError('locals must be an object whose keys become names in the console');
   }
-  const port = checkInteger(options.port, 'port', MONITOR_PORT, 65535, PORT_HINT);
-  const consolePort = checkInteger(options.consolePort, 'consolePort', CONSOLE_PORT, 65535, PORT_HINT);
+  const defaults = defaultPorts();
+  const port = checkInteger(options.port, 'port', defaults.monitor, 65535, PORT_HINT);
+  const consolePort = checkInteger(options.consolePort, 'consolePort', defaults.console, 65535, PORT_HINT);
   const maxSessions = checkInteger(options.maxSessions, 'maxSessions', MAX_SESSIONS, 10_000, 'a whole number of sessions from 1 to 10000');
   if (maxSessions === 0) throw new ConfigError('maxSessions must be a whole number of sessions from 1 to 10000, got 0');
   const idleTimeout = checkInteger(options.idleTimeout, 'idleTimeout', IDLE_TIMEOUT, 2_000_000, 'a whole number of seconds (0 never closes an idle session)');

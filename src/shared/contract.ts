@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { CommandInput, CustomCommandSpec } from './command-spec';
 import type { Deadlines, Endpoint } from './config';
+import type { MonitorRecord } from './discovery';
 import type { AdmissionRules } from '../protocol/admission';
 import type {
   CancelOutcome, CommandResult, EndedDetail, EndedList, InspectedTask, LoopReport, MemReport, TaskRow, TraceSwitch, TracingStatus,
@@ -139,6 +140,12 @@ export const HEARTBEAT_MS = 50;
 export interface WorkerSetup {
   /** Where the command server is to listen. */
   monitor: Endpoint;
+  /** Whether its port is the default one, which the user did not choose: taken, a free one does instead. */
+  freeIfTaken: boolean;
+  /** Where the console was asked to listen (`console` is where it does), for the line that says a port moved. */
+  consoleWanted: Endpoint | null;
+  /** The record for aiomon that this thread writes once it listens, or null when another monitor of the process has it. */
+  record: RecordPlan | null;
   /** Where the console listens, or null when it is disabled. */
   console: Endpoint | null;
   rules: AdmissionRules;
@@ -152,9 +159,19 @@ export interface WorkerSetup {
   link: MessagePort;
 }
 
+/**
+ * The record of the process, but for the command prompt's endpoint, and its directory. The monitor thread writes
+ * it, since it listens even while the app's loop is already blocked, which is when the record is needed most.
+ */
+export interface RecordPlan {
+  dir: string;
+  record: Omit<MonitorRecord, 'monitor'>;
+}
+
 /** Monitor thread to main thread. */
 export type FromWorker =
-  | { type: 'listening'; endpoint: Endpoint }
+  /** `record`: the record file written, or null when there is none. */
+  | { type: 'listening'; endpoint: Endpoint; record: string | null }
   | { type: 'failed'; message: string }
   | CallMessage
   /** The user stopped waiting for a call (Ctrl-C, or left): the main thread aborts the signal the call runs with. */

@@ -4,6 +4,7 @@ import type { FromWorker, ToWorker, WorkerSetup } from '../shared/contract';
 import { useDeadlines } from './deadlines';
 import { connectMainInspector } from './inspector';
 import { linkMainThread } from './main-thread';
+import { announce } from './announce';
 import { listenMonitor, type MonitorServer } from './server';
 import { startWatchdog } from './watchdog';
 
@@ -30,10 +31,10 @@ link.on('message', (message: ToWorker) => {
   if (message.type === 'close') void (server?.close() ?? Promise.resolve()).then(stop);
 });
 
-listenMonitor(setup.monitor, setup.rules, { main, watchdog, console: setup.console, token: setup.rules.token }).then(
+listenMonitor(setup.monitor, setup.rules, { main, watchdog, console: setup.console, token: setup.rules.token }, setup.freeIfTaken).then(
   (listening) => {
     server = listening;
-    link.postMessage({ type: 'listening', endpoint: listening.endpoint } satisfies FromWorker);
+    link.postMessage({ type: 'listening', endpoint: listening.endpoint, record: announce(setup, listening.endpoint) } satisfies FromWorker);
   },
   (error: Error) => {
     debug('cannot start: %s', error.message);

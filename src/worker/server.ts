@@ -15,7 +15,7 @@ export interface MonitorServer {
 }
 
 /** Starts the command server in this (monitor) thread. */
-export async function listenMonitor(endpoint: Endpoint, rules: AdmissionRules, env: SessionEnvironment): Promise<MonitorServer> {
+export async function listenMonitor(endpoint: Endpoint, rules: AdmissionRules, env: SessionEnvironment, freeIfTaken = false): Promise<MonitorServer> {
   const door = openDoor(rules);
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     door.admit(socket, (first) => {
@@ -27,7 +27,7 @@ export async function listenMonitor(endpoint: Endpoint, rules: AdmissionRules, e
       }
     });
   });
-  const actual = await listen(server, 'the monitor', endpoint);
+  const actual = await listen(server, 'the monitor', endpoint, { freeIfTaken });
   server.on('error', (error) => debug('server error: %O', error));
   return {
     endpoint: actual,

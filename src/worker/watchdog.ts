@@ -17,12 +17,25 @@ export interface Block {
   where: string;
 }
 
+/** A stall of the event loop that has not ended yet. */
+export interface CurrentStall {
+  /** When it started, in ms since the epoch. */
+  startedAt: number;
+  stalledMs: number;
+  /** Where the stack was caught, as in Block, or null while it is being read. */
+  where: string | null;
+  /** A debugger holds the thread paused: not a block. */
+  debugger: boolean;
+}
+
 /** The watchdog's view for commands. */
 export interface Watchdog {
   /** The last blocks, newest first. */
   blocks(): Block[];
   /** The stall in progress, in ms, or 0 (also while a debugger holds the thread paused). */
   stalledMs(): number;
+  /** The stall in progress past the threshold, or null: since when, where it was caught (once known), and whether a debugger holds it. */
+  current(): CurrentStall | null;
   stop(): void;
 }
 
@@ -36,6 +49,8 @@ interface Stall {
   debuggerPause: boolean;
   /** When it was last checked for a debugger's pause, or Infinity while a check runs. */
   checkedAt: number;
+  /** Where its stack was caught, once read. */
+  where: string | null;
 }
 
 /** Where a block happened: the first app frame, else the top frame, else why there is no stack. */
@@ -62,9 +77,10 @@ export function startWatchdog(main: MainThread, thresholdMs: number, log: (block
     const stalled = sharedNow() - lastBeat;
     if (!open && stalled > thresholdMs) {
       const report = captureMainStack(main, { spareDebuggable: true }).catch((): StackReport => ({ state: 'native', stalledMs: 0 }));
-      const stall: Stall = { beforeBeat: lastBeat, report, debuggerPause: false, checkedAt: Infinity };
+      const stall: Stall = { beforeBeat: lastBeat, report, debuggerPause: false, checkedAt: Infinity, where: null };
       void report.then((caught) => {
         stall.debuggerPause = caught.state === 'debugger';
+        stall.where = whereBlocked(caught);
         stall.checkedAt = sharedNow();
       });
       open = stall;
@@ -99,6 +115,12 @@ export function startWatchdog(main: MainThread, thresholdMs: number, log: (block
   return {
     blocks: () => [...ring],
     stalledMs: () => (open && !open.debuggerPause ? Math.round(sharedNow() - open.beforeBeat) : 0),
+    current: () => open ? {
+      startedAt: Math.round(open.beforeBeat + HEARTBEAT_MS / 2),
+      stalledMs: Math.round(sharedNow() - open.beforeBeat),
+      where: open.where,
+      debugger: open.debuggerPause,
+    } : null,
     stop: () => clearInterval(poll),
   };
 }
