@@ -165,3 +165,14 @@ test('an app already under the monitor: its record tells the endpoint, and no SI
   assert.match(await connection.run('ps'), /interval/);
   assert.doesNotMatch(app.stderr(), /Debugger listening/);
 });
+
+test('an app under the monitor that left no record gets one line, and no second monitor', async (t) => {
+  const app = await startApp(`setInterval(() => {}, 1000);\nconsole.log('ready');\n`, { nodeArgs: ['-r', REGISTER, ...PLAIN], env: ENV });
+  t.after(() => app.kill());
+  await app.waitForOutput('ready');
+  (await connect(app.port)).socket.destroy();
+  fs.rmSync(path.join(RUNTIME_DIR, 'aiomonitor', `${app.child.pid}.json`), { force: true });
+  await attachFails(app.child.pid!, /^process \d+ already runs the monitor \(started by -r aiomonitor\/register\) but left no record; connect to its port/);
+  const port = inspectorPort(app);
+  await waitFor(() => refused(port), () => `the inspector's port ${port} to refuse connections`);
+});

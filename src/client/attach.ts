@@ -197,7 +197,10 @@ async function startInside(pid: number, inspector: Inspector, options: { port?: 
     if (error instanceof CallTimeoutError) return blocked();
     throw new AttachError(`the inspector of process ${pid} failed (${(error as Error).message}); try again`);
   }
-  const result = JSON.parse(String(answer)) as { address?: { host: string | null; port: number | null }; error?: string };
+  const result = JSON.parse(String(answer)) as { address?: { host: string | null; port: number | null }; error?: string; preloaded?: true };
+  if (result.preloaded) {
+    throw new AttachError(`process ${pid} already runs the monitor (started by -r aiomonitor/register) but left no record; connect to its port (MONITOR_PORT, 50101 by default)`);
+  }
   if (result.error !== undefined || !result.address?.port) {
     throw new AttachError(`the monitor could not start in process ${pid}: ${result.error ?? 'it listens on no TCP port'}`);
   }
@@ -206,7 +209,8 @@ async function startInside(pid: number, inspector: Inspector, options: { port?: 
 
 /**
  * The expression that starts the monitor in the target, in a CommonJS or an ES module app alike (no `require`
- * in scope there: the module loader comes from process.getBuiltinModule). A second attach finds the first one's monitor.
+ * in scope there: the module loader comes from process.getBuiltinModule). A second attach finds the first one's
+ * monitor; a process whose preload started one gets no second.
  */
 export function startExpression(port: number): string {
   const settings = JSON.stringify({ port, consolePort: 0, host: '127.0.0.1' });
@@ -214,6 +218,7 @@ export function startExpression(port: number): string {
   const key = Symbol.for('aiomonitor.attached');
   try {
     let monitor = globalThis[key];
+    if (!monitor && Symbol.for('aiomonitor.preloaded') in globalThis) return JSON.stringify({ preloaded: true });
     if (!monitor) {
       const file = ${JSON.stringify(MONITOR_ENTRY)};
       monitor = process.getBuiltinModule('node:module').createRequire(file)(file).startMonitor(${settings});

@@ -27,6 +27,8 @@ export const PROCESS_WIDE = {
   exitCleanup: 'aiomonitor.exit-cleanup',
   /** Set once the preload has started its monitor, so that a second preload of another copy does nothing (preload.ts). */
   preloaded: 'aiomonitor.preloaded',
+  /** The monitor `aiomon attach` started, which a second attach returns (set by the expression src/client/attach.ts evaluates). */
+  attached: 'aiomonitor.attached',
 } as const;
 
 type Holder = Record<symbol, unknown>;
