@@ -105,16 +105,23 @@ test('an app started with --inspect keeps its inspector open', async (t) => {
   assert.equal(await refused(inspectorPort(app)), false);
 });
 
-test('a main thread blocked in JavaScript: its stack goes to the log and the attach fails with one line', async (t) => {
+test('a main thread blocked in JavaScript: its stack goes to the log, the attach fails with one line, the inspector closes once it returns', async (t) => {
+  const flag = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-attach-flag-')), 'release');
   const app = await startPlain(t, `
+const fs = require('node:fs');
 setInterval(() => {}, 1000);
-function spinForever() { for (;;); }
-setTimeout(spinForever, 50);
+function spinUntilReleased() { while (!fs.existsSync(${JSON.stringify(flag)})); }
+setTimeout(spinUntilReleased, 50);
 console.log('ready');
 `);
   const lines: string[] = [];
   await attachFails(app.child.pid!, /^the main thread of process \d+ is blocked, so the monitor could not start; try again when it returns$/, (line) => lines.push(line));
-  assert.match(lines.join('\n'), /at spinForever \(.*app\.js:3:\d+\)/);
+  // The pause may land inside existsSync, above the spinning function.
+  assert.equal(lines[0], 'the main thread is blocked here:');
+  assert.match(lines.join('\n'), /\n {2}at spinUntilReleased \(.*app\.js:4:\d+\)/);
+  fs.writeFileSync(flag, '');
+  const port = inspectorPort(app);
+  await waitFor(() => refused(port), () => `the inspector's port ${port} to refuse connections once the loop returns`);
   assert.ok(alive(app.child.pid!));
 });
 

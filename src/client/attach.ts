@@ -54,13 +54,16 @@ export async function attachToPid(pid: number, options: { port?: number; log?: (
   if (record) return { endpoint: record.monitor, tokenRequired: record.tokenRequired };
   const inspector = await openInspector(pid, nodeOptions);
   debug('inspector of %d at %s:%d after %d ms', pid, inspector.socket.host, inspector.socket.port, Date.now() - started);
+  let address: Endpoint;
   try {
-    const address = await startInside(pid, inspector, options);
-    debug('monitor of %d at %o after %d ms', pid, address, Date.now() - started);
-    return { endpoint: address, tokenRequired: false };
-  } finally {
-    await closeInspector(pid, inspector);
+    address = await startInside(pid, inspector, options);
+  } catch (error) {
+    await closeInspector(pid, inspector, false);
+    throw error;
   }
+  await closeInspector(pid, inspector, true);
+  debug('monitor of %d at %o after %d ms', pid, address, Date.now() - started);
+  return { endpoint: address, tokenRequired: false };
 }
 
 /** Refuses a pid that is gone, not Node, or another user's; returns the Node options of its command line and NODE_OPTIONS. */
@@ -265,13 +268,23 @@ async function printBlockedStack(session: InspectorSession, log: (line: string) 
   }
 }
 
-/** Closes the inspector this attach opened (not one that was open before), and waits a moment for its port to go. */
-async function closeInspector(pid: number, inspector: Inspector): Promise<void> {
+/**
+ * Closes the inspector this attach opened (not one that was open before). Never while a WebSocket session is
+ * connected: closing the inspector from inside the session's evaluation crashes Node (nodejs/node#18761), and so,
+ * now and then, does closing it while that session's own disconnect is under way. So the close is scheduled a
+ * moment later on the app's loop, and the session ends first; after a blocked attach it runs once the main thread returns.
+ */
+async function closeInspector(pid: number, inspector: Inspector, waitForPort: boolean): Promise<void> {
   const { session, socket, wasOpen } = inspector;
-  // close() waits for the inspector's connections to end: ours ends right after sending it, unanswered.
-  if (!wasOpen) session.send('Runtime.evaluate', { expression: "process.getBuiltinModule('node:inspector').close()", includeCommandLineAPI: false, silent: true });
+  if (!wasOpen) {
+    await session.call('Runtime.evaluate', { expression: CLOSE_EXPRESSION, includeCommandLineAPI: false, silent: true }, LOOP_DEADLINE_MS).catch(() => {});
+  }
   await session.close();
-  if (wasOpen) return;
-  const deadline = Date.now() + 1000;
+  if (wasOpen || !waitForPort) return;
+  const deadline = Date.now() + CLOSE_DELAY_MS + 2000;
   while (Date.now() < deadline && readOwnListeningSockets(pid).some((open) => open.inode === socket.inode)) await sleep(POLL_MS);
 }
+
+/** Time for the session's end to reach the app's main thread before the inspector closes. */
+const CLOSE_DELAY_MS = 200;
+const CLOSE_EXPRESSION = `setTimeout(() => process.getBuiltinModule('node:inspector').close(), ${CLOSE_DELAY_MS}).unref()`;
