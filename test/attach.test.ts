@@ -10,7 +10,7 @@ import { AttachError, attachToPid } from '../src/client/attach';
 import { openPrompt, type PromptConnection } from '../src/client/connection';
 import { processStartTime, writeRecord } from '../src/shared/discovery';
 import { describeEndpoint, type Endpoint } from '../src/shared/config';
-import { alive, connect, freePort, REGISTER, startApp, waitFor, type App } from './helpers';
+import { alive, connect, freePort, holdPort, REGISTER, startApp, waitFor, type App } from './helpers';
 
 // Records are read from, and the apps would write theirs to, a directory of this test alone.
 const RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-attach-'));
@@ -49,8 +49,8 @@ function refused(port: number): Promise<boolean> {
 }
 
 /** The one line an attach fails with. */
-async function attachFails(pid: number, pattern: RegExp, log?: (line: string) => void): Promise<string> {
-  const error = await attachToPid(pid, log ? { log } : {}).then(() => null, (caught: unknown) => caught);
+async function attachFails(pid: number, pattern: RegExp, log?: (line: string) => void, port?: number): Promise<string> {
+  const error = await attachToPid(pid, { ...(log && { log }), ...(port !== undefined && { port }) }).then(() => null, (caught: unknown) => caught);
   assert.ok(error instanceof AttachError, `an AttachError, got ${String(error)}`);
   assert.match(error.message, pattern);
   assert.doesNotMatch(error.message, /\n/);
@@ -94,6 +94,17 @@ console.log('ready');
   assert.match(await connection.run('stacktrace'), /The event loop is idle|Main thread \(pid \d+\)/);
   const inspector = inspectorPort(app);
   await waitFor(() => refused(inspector), () => `the inspector's port ${inspector} to refuse connections`);
+});
+
+test('a monitor that cannot listen: one line, the inspector closes, and a second attach on a free port works', async (t) => {
+  const app = await startPlain(t, `setInterval(function tick() {}, 1000);\nconsole.log('ready');\n`);
+  const taken = await holdPort(t);
+  await attachFails(app.child.pid!, new RegExp(`^the monitor could not start in process \\d+: .*${taken}`), undefined, taken);
+  const port = inspectorPort(app);
+  await waitFor(() => refused(port), () => `the inspector's port ${port} to refuse connections`);
+  const { endpoint } = await attachToPid(app.child.pid!, {});
+  const connection = await prompt(t, endpoint);
+  assert.match(await connection.run('ps'), /tick every 1000 ms/);
 });
 
 test('an app started with --inspect keeps its inspector open', async (t) => {

@@ -68,6 +68,7 @@ export async function attachToPid(pid: number, options: { port?: number; log?: (
 
 /** Refuses a pid that is gone, not Node, or another user's; returns the Node options of its command line and NODE_OPTIONS. */
 function checkTarget(pid: number): string[] {
+  if (process.platform !== 'linux') throw new AttachError(`attaching by pid reads /proc, which only Linux has; start the app under the monitor instead (node -r aiomonitor/register)`);
   if (!Number.isInteger(pid) || pid <= 0) throw new AttachError(`${pid} is not a process id; give the pid of a running Node process`);
   let foreign = false;
   try {
@@ -105,7 +106,7 @@ async function openInspector(pid: number, nodeOptions: string[]): Promise<Inspec
   const before = readOwnListeningSockets(pid);
   const tried = new Set<number>();
   if (opensInspector(nodeOptions)) {
-    const open = await findInspector(pid, before, tried);
+    const open = await findInspector(pid, nodeOptions, before, tried);
     if (open) return { ...open, wasOpen: true };
   }
   checkSigusr1(pid, nodeOptions);
@@ -119,12 +120,12 @@ async function openInspector(pid: number, nodeOptions: string[]): Promise<Inspec
   let olderTried = false;
   for (;;) {
     const fresh = readOwnListeningSockets(pid).filter((socket) => !known.has(socket.inode));
-    const found = await findInspector(pid, fresh, tried);
+    const found = await findInspector(pid, nodeOptions, fresh, tried);
     if (found) return { ...found, wasOpen: false };
     // SIGUSR1 opens nothing when the inspector is open already (by an earlier SIGUSR1 or inspector.open()).
     if (!olderTried && Date.now() > deadline - OPEN_DEADLINE_MS / 2) {
       olderTried = true;
-      const open = await findInspector(pid, before, tried);
+      const open = await findInspector(pid, nodeOptions, before, tried);
       if (open) return { ...open, wasOpen: true };
     }
     if (Date.now() > deadline) break;
@@ -134,7 +135,7 @@ async function openInspector(pid: number, nodeOptions: string[]): Promise<Inspec
 }
 
 /** The first of `sockets` that answers as an inspector of `pid`, connected; each socket is asked once. */
-async function findInspector(pid: number, sockets: ListeningSocket[], tried: Set<number>): Promise<{ session: InspectorSession; socket: ListeningSocket } | null> {
+async function findInspector(pid: number, nodeOptions: string[], sockets: ListeningSocket[], tried: Set<number>): Promise<{ session: InspectorSession; socket: ListeningSocket } | null> {
   for (const socket of sockets) {
     if (tried.has(socket.inode)) continue;
     const host = connectHost(socket.host);
@@ -150,6 +151,12 @@ async function findInspector(pid: number, sockets: ListeningSocket[], tried: Set
     }
     const owner = await evaluate(session, 'process.pid', false, LOOP_DEADLINE_MS).catch(() => null);
     if (owner === pid) return { session, socket };
+    if (owner === null) {
+      // Queued behind the unanswered evaluation: the inspector closes a moment after the main thread returns.
+      if (!opensInspector(nodeOptions)) session.send('Runtime.evaluate', { expression: CLOSE_EXPRESSION, includeCommandLineAPI: false, silent: true });
+      await session.close();
+      throw new AttachError(`process ${pid} opened its inspector, but its main thread does not answer even there (stuck in a synchronous native call?); try again when it returns`);
+    }
     await session.close();
     if (owner !== null) throw new AttachError(`the inspector on port ${socket.port} held by process ${pid} belongs to process ${String(owner)}; attach to that one`);
   }
