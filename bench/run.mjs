@@ -11,6 +11,7 @@ import { measurePsLoad } from './ps-load.mjs';
 import { measureStartup } from './startup.mjs';
 import { measureMemory } from './memory.mjs';
 import { measureTrace } from './trace.mjs';
+import { measureAttach } from './attach.mjs';
 
 const quick = process.argv.includes('--quick');
 
@@ -24,6 +25,7 @@ const SETTINGS = quick
       startup: { warmupRuns: 1, runs: 6 },
       memory: { rounds: 2, settleMs: 1000 },
       trace: { rounds: 2, seconds: 2, warmupSeconds: 1, connections: 50 },
+      attach: { rounds: 3 },
     }
   : {
       http: { rounds: 8, seconds: 3, warmupSeconds: 1, connections: 10 },
@@ -32,6 +34,7 @@ const SETTINGS = quick
       startup: { warmupRuns: 3, runs: 30 },
       memory: { rounds: 5, settleMs: 1000 },
       trace: { rounds: 5, seconds: 3, warmupSeconds: 1, connections: 50 },
+      attach: { rounds: 9 },
     };
 
 const SECTIONS = [
@@ -41,6 +44,7 @@ const SECTIONS = [
   ['startup', 'short script wall time', () => measureStartup(SETTINGS.startup, log)],
   ['memory', 'resident memory', () => measureMemory(SETTINGS.memory, log)],
   ['trace', 'tracing', () => measureTrace(SETTINGS.trace, log)],
+  ['attach', 'attach by pid', () => measureAttach(SETTINGS.attach, log)],
 ];
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { isNodeCommand, parseBootTime, parseCmdline, parseStat, scriptOf } from '../src/client/proc';
+import { isNodeCommand, parseBootTime, parseCmdline, parseStat, scriptOf } from '../src/client/node-processes';
 import { formatList, monitoredEntry, shorten, stateCell, unmonitoredEntry, type ListEntry } from '../src/client/list';
 import { movedLine } from '../src/protocol/listen';
 import type { MonitorRecord } from '../src/shared/discovery';

@@ -3,7 +3,7 @@ import { describeEndpoint, type Endpoint } from '../shared/config';
 import { discoveryDir, readRecords, type MonitorRecord } from '../shared/discovery';
 import { duration, table } from '../shared/text';
 import { openPrompt, TokenRequiredError } from './connection';
-import { nodeProcesses, scriptOf, type ProcProcess } from './proc';
+import { nodeProcesses, scriptOf, type ProcProcess } from './node-processes';
 
 /** How long `aiomon ls` waits for each monitor's status, in ms. */
 export const PROBE_TIMEOUT_MS = 1500;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeEndpoint } from '../shared/config';
 import { parseClientArgs, USAGE, type Target } from './args';
-import { attachToPid } from './attach';
+import { AttachError, attachToPid } from './attach';
 import { ConnectionError, TokenRequiredError } from './connection';
 import { runConsole } from './console';
 import { historyPath } from './history';
@@ -59,7 +59,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'list':
         return await runList({ json: parsed.json, token: envToken() }, process.stdout);
       case 'attach': {
-        const attached = await attachToPid(parsed.pid, parsed.port === undefined ? {} : { port: parsed.port });
+        // The blocked stack, when there is one, goes with the error on stderr.
+        const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+        const attached = await attachToPid(parsed.pid, parsed.port === undefined ? { log } : { port: parsed.port, log });
         return await atPrompt({ monitor: attached.endpoint, tokenRequired: attached.tokenRequired }, undefined);
       }
       case 'prompt':
@@ -70,13 +72,8 @@ export async function main(argv: string[]): Promise<number> {
         return await atConsole(parsed.target, resolveTarget(parsed.target));
     }
   } catch (error) {
-    if (error instanceof TargetError || error instanceof ConnectionError) {
+    if (error instanceof TargetError || error instanceof ConnectionError || error instanceof AttachError) {
       process.stderr.write(`aiomon: ${error.message}\n`);
-      return 1;
-    }
-    // attach's failures are the user's to read as well; anything else is a bug worth its stack.
-    if (parsed.kind === 'attach' && error instanceof Error) {
-      process.stderr.write(`aiomon: ${error.message.split('\n')[0]}\n`);
       return 1;
     }
     throw error;

@@ -29,6 +29,8 @@ export const PROCESS_WIDE = {
   preloaded: 'aiomonitor.preloaded',
   /** Which monitor of the process has the one record aiomon finds it by (discovery-record.ts). */
   discoveryRecord: 'aiomonitor.discovery-record',
+  /** The monitor `aiomon attach` started, which a second attach returns (set by the expression src/client/attach.ts evaluates). */
+  attached: 'aiomonitor.attached',
 } as const;
 
 type Holder = Record<symbol, unknown>;
