@@ -79,7 +79,7 @@ test('entries: what a monitor said, or why it said nothing, and processes withou
   const locked = monitoredEntry({ ...RECORD, script: null, argv: ['a'] }, { failure: 'token needed' }, 1_000_000);
   assert.equal(locked.state, 'token needed');
   assert.deepEqual(locked.runs, ['-e', 'a']);
-  const blocked = monitoredEntry(RECORD, { status: { state: 'blocked', stalledMs: 3250, blockedSinceMs: 3200, where: 'spin (/srv/app.js:3:5)', pid: 4242, uptimeMs: 9000, blocks: 0 } }, 1_009_000);
+  const blocked = monitoredEntry(RECORD, { status: { state: 'blocked', stalledMs: 3250, blockedForMs: 3200, where: 'spin (/srv/app.js:3:5)', pid: 4242, uptimeMs: 9000, blocks: 0 } }, 1_009_000);
   const plain = unmonitoredEntry({ pid: 77, ppid: 1, argv: ['node', 'x.js'], exe: '/usr/bin/node', startedAt: 1_000_000, procStart: 9 }, 1_002_000);
   assert.deepEqual(plain, { pid: 77, ppid: 1, runs: ['x.js'], cwd: null, node: null, monitor: null, console: null, uptimeMs: 2000, state: 'no monitor', status: null, attach: 'aiomon attach 77' });
   const rows: [ListEntry, string][] = [[idle, 'idle'], [locked, 'token needed'], [blocked, 'blocked 3.2 s'], [plain, 'no monitor (aiomon attach 77)']];

@@ -17,9 +17,9 @@ test('status: the state from the watchdog and the heartbeat alone', () => {
     [[null, 12, [block(5000), block(100)], NOW, FACTS], { state: 'idle', stalledMs: 12, pid: 42, uptimeMs: 60_000, blocks: 2 }],
     [[null, 30, [block(100), block(600)], NOW, FACTS], { state: 'busy', stalledMs: 30, pid: 42, uptimeMs: 60_000, blocks: 2 }],
     [[{ startedAt: NOW - 3200, stalledMs: 3200, where: 'spin (/app/x.js:3:5)', debugger: false }, 3200, [], NOW, FACTS],
-      { state: 'blocked', stalledMs: 3200, blockedSinceMs: 3200, blockedSince: '2026-01-01T12:01:02.000Z', where: 'spin (/app/x.js:3:5)', pid: 42, uptimeMs: 60_000, blocks: 0 }],
+      { state: 'blocked', stalledMs: 3200, blockedForMs: 3200, blockedSince: '2026-01-01T12:01:02.000Z', where: 'spin (/app/x.js:3:5)', pid: 42, uptimeMs: 60_000, blocks: 0 }],
     [[{ startedAt: NOW - 300, stalledMs: 300, where: null, debugger: false }, 300, [], NOW, FACTS],
-      { state: 'blocked', stalledMs: 300, blockedSinceMs: 300, blockedSince: '2026-01-01T12:01:04.900Z', pid: 42, uptimeMs: 60_000, blocks: 0 }],
+      { state: 'blocked', stalledMs: 300, blockedForMs: 300, blockedSince: '2026-01-01T12:01:04.900Z', pid: 42, uptimeMs: 60_000, blocks: 0 }],
     [[{ startedAt: NOW - 9000, stalledMs: 9000, where: '(paused in a debugger)', debugger: true }, 9000, [block(100), block(200)], NOW, FACTS],
       { state: 'debugger', stalledMs: 9000, pid: 42, uptimeMs: 60_000, blocks: 2 }],
   ];
@@ -31,9 +31,9 @@ test('status: one line for each state', () => {
   const rows: [StatusReport, string][] = [
     [{ state: 'idle', stalledMs: 12, ...base }, 'idle: the event loop turned 12 ms ago'],
     [{ state: 'busy', stalledMs: 40, ...base }, 'busy: the event loop was blocked 2 or more times in the last second; it turned 40 ms ago'],
-    [{ state: 'blocked', stalledMs: 3200, blockedSinceMs: 3200, blockedSince: '2026-01-01T12:01:02.000Z', where: 'spin (/app/x.js:3:5)', ...base }, 'blocked for 3.2 s (since 12:01:02), in spin (/app/x.js:3:5)'],
-    [{ state: 'blocked', stalledMs: 300, blockedSinceMs: 300, blockedSince: '2026-01-01T12:01:04.900Z', ...base }, 'blocked for 300 ms (since 12:01:04)'],
-    [{ state: 'blocked', stalledMs: 300, blockedSinceMs: 300, blockedSince: '2026-01-01T12:01:04.900Z', where: 'evil\u001b[2J', ...base }, 'blocked for 300 ms (since 12:01:04), in evil\\x1b[2J'],
+    [{ state: 'blocked', stalledMs: 3200, blockedForMs: 3200, blockedSince: '2026-01-01T12:01:02.000Z', where: 'spin (/app/x.js:3:5)', ...base }, 'blocked for 3.2 s (since 12:01:02), in spin (/app/x.js:3:5)'],
+    [{ state: 'blocked', stalledMs: 300, blockedForMs: 300, blockedSince: '2026-01-01T12:01:04.900Z', ...base }, 'blocked for 300 ms (since 12:01:04)'],
+    [{ state: 'blocked', stalledMs: 300, blockedForMs: 300, blockedSince: '2026-01-01T12:01:04.900Z', where: 'evil\u001b[2J', ...base }, 'blocked for 300 ms (since 12:01:04), in evil\\x1b[2J'],
     [{ state: 'debugger', stalledMs: 9000, ...base }, 'paused in a debugger: the event loop last turned 9.0 s ago'],
   ];
   for (const [report, line] of rows) assert.equal(statusLine(report, NOW), line);
@@ -58,13 +58,13 @@ test('status in a live monitor: idle, then blocked with where, as text and as JS
   assert.equal(typeof idle.stalledMs, 'number');
   assert.equal(typeof idle.uptimeMs, 'number');
   assert.equal(typeof idle.blocks, 'number');
-  assert.equal('blockedSinceMs' in idle, false);
+  assert.equal('blockedForMs' in idle, false);
   fs.writeFileSync(flag, '');
   const text = await client.commandUntil('status', /in spin \(/);
   assert.match(text, /^blocked for [\d.]+ m?s \(since \d\d:\d\d:\d\d\), in spin \(.*app\.js:2:\d+\)\r\n$/);
   const blocked = JSON.parse(await client.command('status --json')) as Record<string, unknown>;
   assert.equal(blocked.state, 'blocked');
-  assert.equal(typeof blocked.blockedSinceMs, 'number');
+  assert.equal(typeof blocked.blockedForMs, 'number');
   assert.match(String(blocked.blockedSince), /^\d{4}-\d\d-\d\dT/);
   assert.match(String(blocked.where), /^spin \(/);
   assert.match(await client.command('status now'), /^✗ /);

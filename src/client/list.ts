@@ -13,7 +13,7 @@ const RUNS_WIDTH = 48;
 export interface MonitorStatus {
   state: 'idle' | 'busy' | 'blocked' | 'debugger';
   stalledMs: number;
-  blockedSinceMs?: number;
+  blockedForMs?: number;
   blockedSince?: string;
   where?: string;
   pid: number;
@@ -74,7 +74,7 @@ export async function probe(endpoint: Endpoint, token: string | undefined, timeo
 export function stateCell(entry: ListEntry): string {
   if (entry.attach) return `no monitor (${entry.attach})`;
   const status = entry.status;
-  if (status?.state === 'blocked') return `blocked ${duration(status.blockedSinceMs ?? status.stalledMs)}`;
+  if (status?.state === 'blocked') return `blocked ${duration(status.blockedForMs ?? status.stalledMs)}`;
   return entry.state;
 }
 

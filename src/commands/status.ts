@@ -10,7 +10,7 @@ export interface StatusReport {
   /** How long ago the event loop last turned (its heartbeat), in ms. */
   stalledMs: number;
   /** While blocked: for how long so far, in ms (from when the block began, as the watchdog counts it). */
-  blockedSinceMs?: number;
+  blockedForMs?: number;
   /** While blocked: when the block began, an ISO 8601 time in UTC. */
   blockedSince?: string;
   /** While blocked: where the watchdog caught the stack, once it has. */
@@ -30,7 +30,7 @@ export function statusReport(stall: CurrentStall | null, stalledMs: number, bloc
   const common = { stalledMs, ...facts, blocks: blocks.length };
   if (stall?.debugger) return { state: 'debugger', ...common };
   if (stall) {
-    return { state: 'blocked', ...common, blockedSinceMs: Math.max(0, now - stall.startedAt), blockedSince: isoTime(stall.startedAt), ...(stall.where ? { where: stall.where } : {}) };
+    return { state: 'blocked', ...common, blockedForMs: Math.max(0, now - stall.startedAt), blockedSince: isoTime(stall.startedAt), ...(stall.where ? { where: stall.where } : {}) };
   }
   const recent = blocks.filter((block) => block.startedAt + block.durationMs > now - BUSY_WINDOW_MS).length;
   return { state: recent >= BUSY_BLOCKS ? 'busy' : 'idle', ...common };
@@ -42,7 +42,7 @@ export function statusLine(report: StatusReport, now: number): string {
     case 'debugger':
       return `paused in a debugger: the event loop last turned ${duration(report.stalledMs)} ago`;
     case 'blocked': {
-      const forMs = report.blockedSinceMs ?? report.stalledMs;
+      const forMs = report.blockedForMs ?? report.stalledMs;
       const clock = (report.blockedSince ?? new Date(now - forMs).toISOString()).slice(11, 19);
       return `blocked for ${duration(forMs)} (since ${clock})${report.where ? `, in ${printable(report.where)}` : ''}`;
     }
