@@ -133,6 +133,17 @@ describe('aiomon PID: the monitors records', { timeout: WAIT_MS * 4 }, () => {
     assert.match(repl.stdout, /^> 42$/m);
   });
 
+  test('a pid that is not a Node process', async (t) => {
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    t.after(() => sleeper.kill());
+    const env = { XDG_RUNTIME_DIR: tempDir(t) };
+    assert.deepEqual(await aiomon([String(sleeper.pid)], { env }), {
+      code: 1,
+      stdout: '',
+      stderr: `aiomon: process ${sleeper.pid} is not a Node.js process; aiomon ls lists the Node processes of this user\n`,
+    });
+  });
+
   test('a pid without a record, and one of no process', async (t) => {
     const app = await ready(t);
     const env = { XDG_RUNTIME_DIR: tempDir(t) };

@@ -2,7 +2,6 @@
  * `aiomon attach PID`: loads the monitor into a Node process started without it, through the inspector
  * that SIGUSR1 opens (as `node inspect -p PID` does), and closes that inspector again.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +13,7 @@ import {
   disablesSigusr1, inspectorAddressOf, nodeOptionsFromEnviron, nodeOptionsOf, opensInspector, parseSignalDisposition, parseUid,
   readCmdline, readListeningSockets, readOwnListeningSockets, readProc, type ListeningSocket,
 } from './attach-proc';
+import { isNodeProcess } from './node-processes';
 import { formatPausedStack } from './paused-stack';
 
 const debug = createDebug('aiomonitor:attach');
@@ -79,26 +79,13 @@ function checkTarget(pid: number): string[] {
   }
   const cmdline = readCmdline(pid);
   if (cmdline === null) throw new AttachError(`no process ${pid}; check the pid (ps -ef | grep node)`);
-  if (!isNode(pid, cmdline)) throw new AttachError(`process ${pid} is not a Node.js process (${cmdline[0] ?? '?'}); give the pid of a node process`);
+  if (!isNodeProcess(pid)) throw new AttachError(`process ${pid} is not a Node.js process (${cmdline[0] ?? '?'}); give the pid of a node process`);
   const uid = parseUid(readProc(pid, 'status') ?? '');
   const self = process.getuid?.();
   if (foreign || (uid !== null && self !== undefined && self !== 0 && uid !== self)) {
     throw new AttachError(`process ${pid} belongs to another user (uid ${uid ?? '?'}); attaching needs the same user (or root)`);
   }
   return [...nodeOptionsFromEnviron(readProc(pid, 'environ') ?? ''), ...nodeOptionsOf(cmdline)];
-}
-
-function isNode(pid: number, cmdline: string[]): boolean {
-  const isNodeName = (file: string): boolean => /^node(js)?([-.\d]|$)/.test(path.basename(file));
-  try {
-    return isNodeName(readLinkOf(pid));
-  } catch {
-    return cmdline.length > 0 && isNodeName(cmdline[0]!);
-  }
-}
-
-function readLinkOf(pid: number): string {
-  return fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
 }
 
 /** The inspector of `pid`: the one it has open already, or the one SIGUSR1 opens. */

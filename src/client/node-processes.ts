@@ -41,8 +41,25 @@ export function parseBootTime(text: string): number | null {
 
 /** Whether an executable's path or argv[0] names Node: `node`, `nodejs`, `node22`... */
 export function isNodeCommand(exe: string | null, argv0: string | undefined): boolean {
-  const isNode = (file: string): boolean => /^node(js)?(\d+(\.\d+)*)?$/.test(path.basename(file.replace(/ \(deleted\)$/, '')));
+  const isNode = (file: string): boolean => /^node(js)?([-.]?\d+(\.\d+)*)?$/.test(path.basename(file.replace(/ \(deleted\)$/, '')));
   return (exe !== null && isNode(exe)) || (argv0 !== undefined && isNode(argv0));
+}
+
+/** Whether process `pid` runs Node, from its executable or else its argv[0] in /proc. */
+export function isNodeProcess(pid: number, procDir = '/proc'): boolean {
+  let exe: string | null = null;
+  try {
+    exe = fs.readlinkSync(path.join(procDir, String(pid), 'exe'));
+  } catch {
+    // Another user's process, or one that just ended: argv[0] may still tell.
+  }
+  let argv: string[] = [];
+  try {
+    argv = parseCmdline(fs.readFileSync(path.join(procDir, String(pid), 'cmdline'), 'utf8'));
+  } catch {
+    // Gone.
+  }
+  return isNodeCommand(exe, argv[0]);
 }
 
 // Flags of node that take the next argument as their value, to find where the script begins.

@@ -2,6 +2,7 @@ import { describeEndpoint, type Endpoint } from '../shared/config';
 import { pidAlive, readRecord } from '../shared/discovery';
 import type { Target } from './args';
 import { openPrompt, TokenRequiredError, type PromptConnection } from './connection';
+import { isNodeProcess } from './node-processes';
 import { readSecret } from './secret';
 
 /** A target the user can fix, such as a pid with no monitor; the message is one line. */
@@ -22,8 +23,9 @@ export function resolveTarget(target: Target): Resolved {
   if (target.kind === 'endpoint') return { monitor: target.endpoint, tokenRequired: null };
   const record = readRecord(target.pid);
   if (record) return { monitor: record.monitor, console: record.console, tokenRequired: record.tokenRequired };
-  if (pidAlive(target.pid)) throw new TargetError(`process ${target.pid} runs without a monitor; attach to it with: aiomon attach ${target.pid}`);
-  throw new TargetError(`no process ${target.pid}`);
+  if (!pidAlive(target.pid)) throw new TargetError(`no process ${target.pid}`);
+  if (process.platform === 'linux' && !isNodeProcess(target.pid)) throw new TargetError(`process ${target.pid} is not a Node.js process; aiomon ls lists the Node processes of this user`);
+  throw new TargetError(`process ${target.pid} runs without a monitor; attach to it with: aiomon attach ${target.pid}`);
 }
 
 /** MONITOR_TOKEN, where a blank value counts as unset, as the preload reads it. */
