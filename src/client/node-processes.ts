@@ -45,6 +45,15 @@ export function isNodeCommand(exe: string | null, argv0: string | undefined): bo
   return (exe !== null && isNode(exe)) || (argv0 !== undefined && isNode(argv0));
 }
 
+/** The uid that owns process `pid`, or null where /proc does not tell. */
+export function processOwner(pid: number, procDir = '/proc'): number | null {
+  try {
+    return fs.statSync(path.join(procDir, String(pid))).uid;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether process `pid` runs Node, from its executable or else its argv[0] in /proc. */
 export function isNodeProcess(pid: number, procDir = '/proc'): boolean {
   let exe: string | null = null;

@@ -2,7 +2,7 @@ import { describeEndpoint, type Endpoint } from '../shared/config';
 import { pidAlive, readRecord } from '../shared/discovery';
 import type { Target } from './args';
 import { openPrompt, TokenRequiredError, type PromptConnection } from './connection';
-import { isNodeProcess } from './node-processes';
+import { isNodeProcess, processOwner } from './node-processes';
 import { readSecret } from './secret';
 
 /** A target the user can fix, such as a pid with no monitor; the message is one line. */
@@ -24,6 +24,11 @@ export function resolveTarget(target: Target): Resolved {
   const record = readRecord(target.pid);
   if (record) return { monitor: record.monitor, console: record.console, tokenRequired: record.tokenRequired };
   if (!pidAlive(target.pid)) throw new TargetError(`no process ${target.pid}`);
+  const owner = processOwner(target.pid);
+  const self = process.getuid?.();
+  if (owner !== null && self !== undefined && self !== 0 && owner !== self) {
+    throw new TargetError(`process ${target.pid} belongs to another user (uid ${owner}); aiomon finds the monitors of its own user only: run it as that user`);
+  }
   if (process.platform === 'linux' && !isNodeProcess(target.pid)) throw new TargetError(`process ${target.pid} is not a Node.js process; aiomon ls lists the Node processes of this user`);
   throw new TargetError(`process ${target.pid} runs without a monitor; attach to it with: aiomon attach ${target.pid}`);
 }
