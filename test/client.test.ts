@@ -55,6 +55,18 @@ describe('aiomon TARGET CMD: one command', { timeout: WAIT_MS * 4 }, () => {
     assert.ok(document.tasks.some((task) => task.type === 'interval'), ran.stdout);
   });
 
+  test('a reader that stops early, as `| head -1` does, ends it quietly with 0', async (t) => {
+    const app = await ready(t);
+    const child = spawn(process.execPath, [BIN, `:${app.port}`, 'help'], { env: { ...process.env, MONITOR_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stdout.once('data', () => child.stdout.destroy());
+    let code: number | null | undefined;
+    child.on('close', (exitCode) => { code = exitCode; });
+    await waitFor(() => code !== undefined, () => `aiomon to exit; stderr: ${stderr}`);
+    assert.deepEqual({ code, stderr }, { code: 0, stderr: '' });
+  });
+
   test('a ✗ line exits 1; a usage error exits 2', async (t) => {
     const app = await ready(t);
     const ran = await aiomon([`127.0.0.1:${app.port}`, 'cancel', '99999']);
