@@ -157,9 +157,10 @@ describe('aiomon PID: the monitors records', { timeout: WAIT_MS * 4 }, () => {
   });
 
   test('a pid without a record, and one of no process', async (t) => {
-    const app = await ready(t);
+    const plain = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    t.after(() => plain.kill());
     const env = { XDG_RUNTIME_DIR: tempDir(t) };
-    const pid = app.child.pid!;
+    const pid = plain.pid!;
     assert.deepEqual(await aiomon([String(pid)], { env }), {
       code: 1,
       stdout: '',

@@ -154,6 +154,18 @@ test('an app blocked in a loop is listed as blocked; one that needs a token says
   assert.equal((await listed(locked.child.pid!, 'sekrit-123'))?.state, 'idle');
 });
 
+test('an app whose environment names another directory (a service without XDG_RUNTIME_DIR) is found there', async (t) => {
+  const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-elsewhere-'));
+  t.after(() => fs.rmSync(elsewhere, { recursive: true, force: true }));
+  const app = await launch(t, exitOn(flagFile()), { env: { XDG_RUNTIME_DIR: elsewhere } });
+  await app.waitForOutput('ready');
+  const itsRecord = recordPath(discoveryDir({ XDG_RUNTIME_DIR: elsewhere }), app.child.pid!);
+  await waitFor(() => fs.existsSync(itsRecord), () => `the record in the app's own directory; stderr: ${app.stderr()}`);
+  const entry = await listed(app.child.pid!);
+  assert.equal(entry?.monitor, `127.0.0.1:${app.port}`);
+  assert.equal(entry?.state, 'idle');
+});
+
 test('a plain node app without a monitor is listed as such, with the command that attaches one', async (t) => {
   const plain = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'plain-arg'], { stdio: 'ignore' });
   t.after(() => plain.kill('SIGKILL'));

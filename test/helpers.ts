@@ -78,6 +78,10 @@ export interface App {
   kill(): void;
 }
 
+/** Where the apps of this test process keep their records for aiomon (XDG_RUNTIME_DIR), unless a test gives its own. */
+export const TEST_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-test-runtime-'));
+process.on('exit', () => fs.rmSync(TEST_RUNTIME_DIR, { recursive: true, force: true }));
+
 /** How to start an app: its environment and node flags, the script's name and directory, the working directory, the monitor's deadline. */
 export interface AppOptions {
   env?: NodeJS.ProcessEnv;
@@ -98,6 +102,8 @@ export async function startApp(source: string, options: AppOptions = {}): Promis
   const child = spawn(process.execPath, [...nodeArgs, file], {
     env: {
       ...process.env,
+      // The records for aiomon go to the tests' own directory, never the machine's.
+      XDG_RUNTIME_DIR: TEST_RUNTIME_DIR,
       MONITOR_PORT: String(port),
       CONSOLE_PORT: String(consolePort),
       ...(options.deadlineMs === undefined ? {} : { AIOMONITOR_TEST_DEADLINE_MS: String(options.deadlineMs) }),

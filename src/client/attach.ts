@@ -6,14 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Endpoint } from '../shared/config';
-import { readRecord } from '../shared/discovery';
 import { createDebug } from '../shared/log';
 import { CallTimeoutError, InspectorSession, connectHost, probeInspector } from './inspector-client';
 import {
   disablesSigusr1, inspectorAddressOf, nodeOptionsFromEnviron, nodeOptionsOf, opensInspector, parseSignalDisposition, parseUid,
   readCmdline, readListeningSockets, readOwnListeningSockets, readProc, type ListeningSocket,
 } from './attach-proc';
-import { isNodeProcess } from './node-processes';
+import { findRecord, isNodeProcess } from './node-processes';
 import { formatPausedStack } from './paused-stack';
 
 const debug = createDebug('aiomonitor:attach');
@@ -50,7 +49,7 @@ interface Inspector {
 export async function attachToPid(pid: number, options: { port?: number; log?: (line: string) => void }): Promise<{ endpoint: Endpoint; tokenRequired: boolean }> {
   const started = Date.now();
   const nodeOptions = checkTarget(pid);
-  const record = readRecord(pid);
+  const record = findRecord(pid);
   if (record) return { endpoint: record.monitor, tokenRequired: record.tokenRequired };
   const inspector = await openInspector(pid, nodeOptions);
   debug('inspector of %d at %s:%d after %d ms', pid, inspector.socket.host, inspector.socket.port, Date.now() - started);

@@ -3,7 +3,7 @@ import { describeEndpoint, type Endpoint } from '../shared/config';
 import { discoveryDir, readRecords, type MonitorRecord } from '../shared/discovery';
 import { duration, table } from '../shared/text';
 import { openPrompt, TokenRequiredError } from './connection';
-import { nodeProcesses, scriptOf, type ProcProcess } from './node-processes';
+import { findRecord, nodeProcesses, scriptOf, type ProcProcess } from './node-processes';
 
 /** How long `aiomon ls` waits for each monitor's status, in ms. */
 export const PROBE_TIMEOUT_MS = 1500;
@@ -134,8 +134,12 @@ export function unmonitoredEntry(proc: ProcProcess, now: number): ListEntry {
 
 /** Every Node process of the user: the monitored ones (probed at once, all together) and the others. */
 export async function listEntries(env: NodeJS.ProcessEnv, token: string | undefined, timeoutMs = PROBE_TIMEOUT_MS): Promise<ListEntry[]> {
-  const records = readRecords(discoveryDir(env)).filter((record) => record.pid !== process.pid);
   const procs = nodeProcesses(process.pid);
+  const here = readRecords(discoveryDir(env)).filter((record) => record.pid !== process.pid);
+  const found = new Set(here.map((record) => record.pid));
+  // A process whose environment puts its record elsewhere is found there.
+  const elsewhere = procs.filter((proc) => !found.has(proc.pid)).map((proc) => findRecord(proc.pid, env)).filter((record) => record !== null);
+  const records = [...here, ...elsewhere];
   // A monitor that needs a token nobody gave is not even asked: its answer is known.
   const probes = await Promise.all(records.map((record) => (record.tokenRequired && token === undefined
     ? { failure: 'token needed' as const }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { discoveryDir, readRecord, type MonitorRecord } from '../shared/discovery';
 
 /** What /proc tells about one process of this user. */
 export interface ProcProcess {
@@ -141,4 +142,28 @@ export function nodeProcesses(exceptPid: number = process.pid, procDir = '/proc'
     });
   }
   return found.sort((a, b) => a.pid - b.pid);
+}
+
+/** A process's environment from the text of /proc/PID/environ. */
+export function parseEnviron(text: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const entry of text.split('\0')) {
+    const equals = entry.indexOf('=');
+    if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+  }
+  return env;
+}
+
+/**
+ * The live record of `pid`: in this user's discovery directory, or else in the one the process's own environment
+ * names (a service started without XDG_RUNTIME_DIR, or with a TMPDIR of its own, keeps it elsewhere). Null if none.
+ */
+export function findRecord(pid: number, env: NodeJS.ProcessEnv = process.env, procDir = '/proc'): MonitorRecord | null {
+  const ownDir = discoveryDir(env);
+  const record = readRecord(pid, ownDir);
+  if (record) return record;
+  const environ = read(path.join(procDir, String(pid), 'environ'));
+  if (environ === null) return null;
+  const itsDir = discoveryDir(parseEnviron(environ));
+  return itsDir === ownDir ? null : readRecord(pid, itsDir);
 }

@@ -1,8 +1,8 @@
 import { describeEndpoint, type Endpoint } from '../shared/config';
-import { pidAlive, readRecord } from '../shared/discovery';
+import { pidAlive } from '../shared/discovery';
 import type { Target } from './args';
 import { openPrompt, TokenRequiredError, type PromptConnection } from './connection';
-import { isNodeProcess, processOwner } from './node-processes';
+import { findRecord, isNodeProcess, processOwner } from './node-processes';
 import { readSecret } from './secret';
 
 /** A target the user can fix, such as a pid with no monitor; the message is one line. */
@@ -21,7 +21,7 @@ export interface Resolved {
 /** Finds where a target listens: a pid through the monitors' records, an address as given. */
 export function resolveTarget(target: Target): Resolved {
   if (target.kind === 'endpoint') return { monitor: target.endpoint, tokenRequired: null };
-  const record = readRecord(target.pid);
+  const record = findRecord(target.pid);
   if (record) return { monitor: record.monitor, console: record.console, tokenRequired: record.tokenRequired };
   if (!pidAlive(target.pid)) throw new TargetError(`no process ${target.pid}`);
   const owner = processOwner(target.pid);

@@ -38,7 +38,9 @@ export interface MonitorRecord {
 export function discoveryDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.XDG_RUNTIME_DIR) return path.join(env.XDG_RUNTIME_DIR, 'aiomonitor');
   const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username;
-  return path.join(os.tmpdir(), `aiomonitor-${uid}`);
+  // os.tmpdir() as `env` would make it, so that a reader finds the directory of a process with another environment.
+  const tmp = process.platform === 'win32' ? os.tmpdir() : (env.TMPDIR || env.TMP || env.TEMP || '/tmp').replace(/(.)\/$/, '$1');
+  return path.join(tmp, `aiomonitor-${uid}`);
 }
 
 /** The record file of `pid` in `dir`. */
