@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { statusLine, statusReport, type StatusReport } from '../src/commands/status';
+import { statusLine, statusReport } from '../src/commands/status';
+import type { StatusReport } from '../src/shared/rows';
 import type { Block } from '../src/worker/watchdog';
 import { attach } from './helpers';
 

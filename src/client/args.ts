@@ -1,4 +1,5 @@
 import yargsParser from 'yargs-parser';
+import { LITERAL_ARGS } from '../shared/literal-args';
 import { checkEnvSettings, ConfigError, type Endpoint } from '../shared/config';
 
 /** Shown by `aiomon --help` and after a usage error that needs it. */
@@ -35,17 +36,6 @@ export type ParsedClient =
   | { kind: 'help' }
   | { kind: 'version' }
   | { kind: 'error'; message: string; exitCode: 2; showUsage?: boolean };
-
-const CONFIGURATION: Partial<yargsParser.Configuration> = {
-  'boolean-negation': false,
-  'camel-case-expansion': false,
-  'dot-notation': false,
-  'duplicate-arguments-array': false,
-  'parse-numbers': false,
-  'parse-positional-numbers': false,
-  'short-option-groups': false,
-  'strip-aliased': true,
-};
 
 function error(message: string, showUsage = false): ParsedClient {
   return { kind: 'error', message: `aiomon: ${message}`, exitCode: 2, ...(showUsage && { showUsage }) };
@@ -91,7 +81,7 @@ export function quoteWord(word: string): string {
 }
 
 function parseList(rest: string[]): ParsedClient {
-  const parsed = yargsParser(rest, { boolean: ['json'], configuration: CONFIGURATION });
+  const parsed = yargsParser(rest, { boolean: ['json'], configuration: LITERAL_ARGS });
   const unknown = unknownOption(parsed, ['json'], ' for ls');
   if (unknown) return unknown;
   if (parsed._.length > 0) return error(`ls takes no arguments, got ${JSON.stringify(String(parsed._[0]))}; see aiomon --help`);
@@ -99,7 +89,7 @@ function parseList(rest: string[]): ParsedClient {
 }
 
 function parseAttach(rest: string[]): ParsedClient {
-  const parsed = yargsParser(rest, { string: ['port'], configuration: CONFIGURATION });
+  const parsed = yargsParser(rest, { string: ['port'], configuration: LITERAL_ARGS });
   const unknown = unknownOption(parsed, ['port'], ' for attach');
   if (unknown) return unknown;
   const [pidText, extra] = parsed._.map(String);
@@ -125,7 +115,7 @@ export function parseClientArgs(argv: string[]): ParsedClient {
   const parsed = yargsParser(argv, {
     boolean: ['help', 'version', 'json'],
     alias: { help: ['h'] },
-    configuration: { ...CONFIGURATION, 'halt-at-non-option': true },
+    configuration: { ...LITERAL_ARGS, 'halt-at-non-option': true },
   });
   if (parsed.help) return { kind: 'help' };
   if (parsed.version) return { kind: 'version' };

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { describeEndpoint, type Endpoint } from '../shared/config';
+import type { StatusReport } from '../shared/rows';
 import { discoveryDir, readRecords, type MonitorRecord } from '../shared/discovery';
 import { duration, table } from '../shared/text';
 import { openPrompt, TokenRequiredError } from './connection';
@@ -9,20 +10,8 @@ import { findRecord, nodeProcesses, scriptOf, type ProcProcess } from './node-pr
 export const PROBE_TIMEOUT_MS = 1500;
 const RUNS_WIDTH = 48;
 
-/** What a monitor's `status --json` says. */
-export interface MonitorStatus {
-  state: 'idle' | 'busy' | 'blocked' | 'debugger';
-  stalledMs: number;
-  blockedForMs?: number;
-  blockedSince?: string;
-  where?: string;
-  pid: number;
-  uptimeMs: number;
-  blocks: number;
-}
-
 /** What a probe of a monitor found: its status, or why there is none. */
-export type Probe = { status: MonitorStatus } | { failure: 'token needed' | 'wrong token' | 'no answer' | 'unreachable' };
+export type Probe = { status: StatusReport } | { failure: 'token needed' | 'wrong token' | 'no answer' | 'unreachable' };
 
 /** One Node process of the user, as `aiomon ls --json` gives it. */
 export interface ListEntry {
@@ -39,7 +28,7 @@ export interface ListEntry {
   /** idle, busy, blocked, debugger; or token needed, wrong token, no answer, unreachable; or no monitor. */
   state: string;
   /** The monitor's `status --json`, when it answered. */
-  status: MonitorStatus | null;
+  status: StatusReport | null;
   /** What attaches a monitor to a process that has none: `aiomon attach PID`. */
   attach: string | null;
 }
@@ -56,7 +45,7 @@ export async function probe(endpoint: Endpoint, token: string | undefined, timeo
     const answer = await Promise.race([open.run('status --json'), timeout]);
     if (answer === null) return { failure: 'no answer' };
     const line = answer.split('\n').find((text) => text.startsWith('{'));
-    const status = line ? (JSON.parse(line) as MonitorStatus & { command?: string }) : null;
+    const status = line ? (JSON.parse(line) as StatusReport & { command?: string }) : null;
     return status && status.command === 'status' ? { status } : { failure: 'no answer' };
   } catch (error) {
     if (error instanceof TokenRequiredError) return { failure: 'token needed' };

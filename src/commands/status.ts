@@ -3,23 +3,7 @@ import { sharedNow } from '../shared/contract';
 import { duration, printable } from '../shared/text';
 import { isoTime, JSON_OPTION, printJson } from './json';
 import { command } from './types';
-
-/** How the main thread is doing now, as `status --json` reports it. */
-export interface StatusReport {
-  state: 'idle' | 'busy' | 'blocked' | 'debugger';
-  /** How long ago the event loop last turned (its heartbeat), in ms. */
-  stalledMs: number;
-  /** While blocked: for how long so far, in ms (from when the block began, as the watchdog counts it). */
-  blockedForMs?: number;
-  /** While blocked: when the block began, an ISO 8601 time in UTC. */
-  blockedSince?: string;
-  /** While blocked: where the watchdog caught the stack, once it has. */
-  where?: string;
-  pid: number;
-  uptimeMs: number;
-  /** How many blocks the watchdog has kept. */
-  blocks: number;
-}
+import type { StatusReport } from '../shared/rows';
 
 /** The loop counts as busy when at least this many blocks ended within the last BUSY_WINDOW_MS. */
 const BUSY_BLOCKS = 2;

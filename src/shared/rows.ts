@@ -153,3 +153,20 @@ export type CommandResult =
   | { kind: 'text'; text: string }
   /** Any other value: util.inspect's view of it, or its JSON when --json was asked. */
   | { kind: 'value'; text: string };
+
+/** How the main thread is doing now, as `status --json` reports it (and `aiomon ls` reads it). */
+export interface StatusReport {
+  state: 'idle' | 'busy' | 'blocked' | 'debugger';
+  /** How long ago the event loop last turned (its heartbeat), in ms. */
+  stalledMs: number;
+  /** While blocked: for how long so far, in ms (from when the block began, as the watchdog counts it). */
+  blockedForMs?: number;
+  /** While blocked: when the block began, an ISO 8601 time in UTC. */
+  blockedSince?: string;
+  /** While blocked: where the watchdog caught the stack, once it has. */
+  where?: string;
+  pid: number;
+  uptimeMs: number;
+  /** How many blocks the watchdog has kept. */
+  blocks: number;
+}

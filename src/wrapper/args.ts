@@ -1,4 +1,5 @@
 import yargsParser from 'yargs-parser';
+import { LITERAL_ARGS } from '../shared/literal-args';
 import { checkEnvSettings, ConfigError, CONSOLE_PORT, MONITOR_HOST, MONITOR_PORT } from '../shared/config';
 
 /** One wrapper flag: everything the usage, the parser and the environment handed to the script need to know. */
@@ -78,20 +79,9 @@ const PARSER_OPTIONS: yargsParser.Options = {
   string: FLAGS.filter((flag) => flag.placeholder).map((flag) => flag.name),
   boolean: FLAGS.filter((flag) => !flag.placeholder).map((flag) => flag.name),
   alias: Object.fromEntries(FLAGS.filter((flag) => flag.alias).map((flag) => [flag.name, [flag.alias!]])),
-  configuration: {
-    // The first positional is the script: everything from there on belongs to it.
-    'halt-at-non-option': true,
-    // `--no-console` is a flag of its own, so `--console` stays an unknown option.
-    'boolean-negation': false,
-    'camel-case-expansion': false,
-    'dot-notation': false,
-    'duplicate-arguments-array': false,
-    'parse-numbers': false,
-    // Script arguments must reach the script as the exact strings typed.
-    'parse-positional-numbers': false,
-    'short-option-groups': false,
-    'strip-aliased': true,
-  },
+  // The first positional is the script: everything from there on belongs to it. (`--no-console` is a flag of its
+  // own, which LITERAL_ARGS's lack of negation keeps so.)
+  configuration: { ...LITERAL_ARGS, 'halt-at-non-option': true },
 };
 
 function error(message: string, showUsage = false): ParsedRun {
