@@ -1,6 +1,9 @@
 // Starts the apps under test as child processes: bare, with the monitor's preload, or with
 // why-is-node-running's. Every child is tracked so that none outlives the bench, even on Ctrl-C.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The compiled preload, as `node -r aiomonitor/register` loads it. */
@@ -23,6 +26,11 @@ const PRELOADS = {
 
 const live = new Set();
 
+// The apps' records for aiomon, where the bench reads their ports as aiomon would: no DEBUG, which would load
+// `debug` in the monitored apps only and count it in what the monitor costs.
+const RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'aiomonitor-bench-'));
+process.on('exit', () => fs.rmSync(RUNTIME_DIR, { recursive: true, force: true }));
+
 /** Kills every app still running; safe to call from an 'exit' handler (it is synchronous). */
 export function killAll() {
   for (const child of live) child.kill('SIGKILL');
@@ -43,7 +51,7 @@ export function installCleanup() {
 
 /** The environment of every app: the monitor on free loopback ports, and nothing inherited that would change what is measured. */
 function appEnv() {
-  const env = { ...process.env, MONITOR_HOST: '127.0.0.1', MONITOR_PORT: '0', CONSOLE_PORT: '0', DEBUG: 'aiomonitor:main' };
+  const env = { ...process.env, MONITOR_HOST: '127.0.0.1', MONITOR_PORT: '0', CONSOLE_PORT: '0', XDG_RUNTIME_DIR: RUNTIME_DIR, DEBUG: '' };
   // A preload in NODE_OPTIONS would make "bare node" not bare; a token or socket file would change how the client connects.
   for (const name of ['NODE_OPTIONS', 'MONITOR_TOKEN', 'MONITOR_PATH', 'CONSOLE_PATH', 'CONSOLE_ENABLED']) delete env[name];
   return env;
@@ -105,12 +113,26 @@ export function launch(script, { preload = 'bare', args = [], fdLimit, env = {} 
     exited,
     waitFor,
     output,
-    /** The monitor's port, from the line `DEBUG=aiomonitor:main` prints once it listens. */
-    monitorPort: async () => Number((await waitFor('stderr', /monitor on 127\.0\.0\.1:(\d+)/))[1]),
+    /** The monitor's port, from the record it writes for aiomon once it listens. */
+    monitorPort: () => recordedPort(child.pid),
     /** Ends the app and waits until it is gone. */
     async stop() {
       if (!failed && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
   };
+}
+
+/** The prompt's port from the record of `pid`, as soon as the monitor has written it. */
+async function recordedPort(pid) {
+  const file = path.join(RUNTIME_DIR, 'aiomonitor', `${pid}.json`);
+  const started = Date.now();
+  for (;;) {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')).monitor.port;
+    } catch {
+      if (Date.now() - started > START_TIMEOUT_MS) throw new Error(`no record of the monitor of ${pid} in ${START_TIMEOUT_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
 }

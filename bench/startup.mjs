@@ -6,10 +6,9 @@ import { summarize, formatMs, fixed } from './stats.mjs';
 
 const TARGET_RATIO = 1.25;
 
-// What a user's `node` meets at start, not what this bench's environment adds to both commands: `DEBUG` (set
-// for the other sections, to learn the port) would load `debug` in the monitor only, and NODE_EXTRA_CA_CERTS
+// What a user's `node` meets at start, not what this bench's environment adds to both commands: NODE_EXTRA_CA_CERTS
 // (set on some machines) makes every `node` read a CA bundle first, tens of ms that would shrink the ratio.
-const USER_ENV = { DEBUG: '', NODE_EXTRA_CA_CERTS: '' };
+const USER_ENV = { NODE_EXTRA_CA_CERTS: '' };
 
 async function timeRun(script, preload) {
   const started = performance.now();
