@@ -71,21 +71,43 @@ function readSeconds(name: string, text: string | undefined, defaultSeconds: num
 
 class ProfileInterrupted extends Error {}
 
-/** Records on the main thread's own session (see diagnostics-hook); Ctrl-C stops it and throws the profile away. */
-async function recordProfile(inspector: MainInspector, seconds: number, recompile: boolean, interrupted: AbortSignal, started: () => void): Promise<Profiler.Profile> {
-  const maxMs = seconds * 1000 + 2 * STOP_DEADLINE_MS;
-  await callHook(inspector, 'startProfile', [SAMPLING_INTERVAL_US, recompile, Date.now() + STOP_DEADLINE_MS, maxMs], STOP_DEADLINE_MS);
+/** A profiler of the main thread, driven through the diagnostics hook on the main thread's own session. */
+interface Sampler {
+  /** Starts it; resolves with why it did not start, or null. */
+  start(maxMs: number): Promise<string | null>;
+  /** Stops it: with `keep`, resolves with the profile's JSON, or null when someone else stopped it meanwhile. */
+  stop(keep: boolean): Promise<string | null>;
+  /** What the user is told when the profile was lost. */
+  lost: string;
+}
+
+/** Runs `sampler` for `seconds` and returns its profile's JSON; Ctrl-C stops it and throws the profile away. */
+async function sampleFor(sampler: Sampler, seconds: number, interrupted: AbortSignal, started: () => void): Promise<string> {
+  const refusal = await sampler.start(seconds * 1000 + 2 * STOP_DEADLINE_MS);
+  if (refusal !== null) throw new UsageError(refusal);
   started();
   try {
     await sleep(seconds * 1000, undefined, { signal: interrupted });
   } catch {
     // Only an abort rejects the sleep.
-    callHook(inspector, 'stopProfile', [false]).catch((error: Error) => debug('stopProfile: %s', error.message));
+    sampler.stop(false).catch((error: Error) => debug('stopping a profile: %s', error.message));
     throw new ProfileInterrupted();
   }
-  const json = await callHook(inspector, 'stopProfile', [true], STOP_DEADLINE_MS);
-  if (json === null) throw new Error('the profile was lost: the main thread stopped the profiler');
-  return JSON.parse(json) as Profiler.Profile;
+  const json = await sampler.stop(true);
+  if (json === null) throw new Error(sampler.lost);
+  return json;
+}
+
+/** The CPU profiler (see diagnostics-hook); `recompile` asks for precise per-line ticks. */
+function cpuSampler(inspector: MainInspector, recompile: boolean): Sampler {
+  return {
+    start: async (maxMs) => {
+      await callHook(inspector, 'startProfile', [SAMPLING_INTERVAL_US, recompile, Date.now() + STOP_DEADLINE_MS, maxMs], STOP_DEADLINE_MS);
+      return null;
+    },
+    stop: (keep) => callHook(inspector, 'stopProfile', [keep], keep ? STOP_DEADLINE_MS : undefined),
+    lost: 'the profile was lost: the main thread stopped the profiler',
+  };
 }
 
 /** `profile [SECONDS] [PATH]`: a CPU profile of the main thread, taken from the monitor thread. */
@@ -105,7 +127,7 @@ export const profile = command({
       };
       let recorded: Profiler.Profile;
       try {
-        recorded = await recordProfile(inspector, seconds, recompile, ctx.interrupted, started);
+        recorded = JSON.parse(await sampleFor(cpuSampler(inspector, recompile), seconds, ctx.interrupted, started)) as Profiler.Profile;
       } catch (error) {
         if (error instanceof ProfileInterrupted) throw new UsageError(`profile interrupted; nothing was written, ${file} is removed`);
         throw error;
@@ -123,22 +145,13 @@ export const profile = command({
 // Node 20's types lack the samples, which V8 has listed since 2019.
 type SampledHeap = HeapProfiler.SamplingHeapProfile & { samples?: unknown[] };
 
-/** Samples the main thread's allocations on its own session, as recordProfile does; Ctrl-C stops it and throws the profile away. */
-async function recordHeapProfile(inspector: MainInspector, seconds: number, interrupted: AbortSignal, started: () => void): Promise<SampledHeap> {
-  const maxMs = seconds * 1000 + 2 * STOP_DEADLINE_MS;
-  const refusal = await callHook(inspector, 'startHeapProfile', [HEAP_SAMPLING_INTERVAL_BYTES, Date.now() + STOP_DEADLINE_MS, maxMs], STOP_DEADLINE_MS);
-  if (refusal !== null) throw new UsageError(refusal);
-  started();
-  try {
-    await sleep(seconds * 1000, undefined, { signal: interrupted });
-  } catch {
-    // Only an abort rejects the sleep.
-    callHook(inspector, 'stopHeapProfile', [false]).catch((error: Error) => debug('stopHeapProfile: %s', error.message));
-    throw new ProfileInterrupted();
-  }
-  const json = await callHook(inspector, 'stopHeapProfile', [true], STOP_DEADLINE_MS);
-  if (json === null) throw new Error('the heap profile was lost: the sampling heap profiler was stopped on the main thread');
-  return JSON.parse(json) as SampledHeap;
+/** V8's sampling heap profiler, of which the process has one: it refuses to start while someone else samples. */
+function heapSampler(inspector: MainInspector): Sampler {
+  return {
+    start: (maxMs) => callHook(inspector, 'startHeapProfile', [HEAP_SAMPLING_INTERVAL_BYTES, Date.now() + STOP_DEADLINE_MS, maxMs], STOP_DEADLINE_MS),
+    stop: (keep) => callHook(inspector, 'stopHeapProfile', [keep], keep ? STOP_DEADLINE_MS : undefined),
+    lost: 'the heap profile was lost: the sampling heap profiler was stopped on the main thread',
+  };
 }
 
 /** `heapprofile [SECONDS] [PATH]`: V8's sampling heap profiler on the main thread, which goes on running meanwhile. */
@@ -153,7 +166,7 @@ export const heapprofile = command({
       const started = (): void => ctx.print(`Sampling the main thread's allocations for ${seconds} s; the app keeps running...`);
       let recorded: SampledHeap;
       try {
-        recorded = await recordHeapProfile(inspector, seconds, ctx.interrupted, started);
+        recorded = JSON.parse(await sampleFor(heapSampler(inspector), seconds, ctx.interrupted, started)) as SampledHeap;
       } catch (error) {
         if (error instanceof ProfileInterrupted) throw new UsageError(`heapprofile interrupted; nothing was written, ${file} is removed`);
         throw error;
