@@ -59,3 +59,9 @@ export function frame(at: { functionName: string; file: string; line: number; co
 export function msCell(ms: number): string {
   return ms.toFixed(1);
 }
+
+/** A column of numbers right-aligned under its title, for table(). */
+export function alignRight(title: string, cells: string[]): string[] {
+  const width = Math.max(title.length, ...cells.map((cell) => cell.length));
+  return cells.map((cell) => cell.padStart(width));
+}

@@ -1,4 +1,4 @@
-import { msCell, percent } from '../shared/text';
+import { alignRight, msCell, percent } from '../shared/text';
 import type { Profiler } from 'node:inspector';
 
 /** A function's share of a CPU profile, by self time (time on top of the stack). */
@@ -70,11 +70,7 @@ export const HOT_HEADER = ['SELF MS', 'SELF %', 'FUNCTION', 'LOCATION'];
 
 /** Table rows for `hot`, numbers right-aligned under their titles; `place` says where a function is. */
 export function hotRows(hot: HotFunction[], place: (fn: HotFunction) => string): string[][] {
-  const right = (title: string, cells: string[]): string[] => {
-    const width = Math.max(title.length, ...cells.map((cell) => cell.length));
-    return cells.map((cell) => cell.padStart(width));
-  };
-  const ms = right(HOT_HEADER[0], hot.map((fn) => msCell(fn.selfMs)));
-  const percents = right(HOT_HEADER[1], hot.map((fn) => percent(fn.percent / 100)));
+  const ms = alignRight(HOT_HEADER[0], hot.map((fn) => msCell(fn.selfMs)));
+  const percents = alignRight(HOT_HEADER[1], hot.map((fn) => percent(fn.percent / 100)));
   return hot.map((fn, i) => [ms[i], percents[i], fn.name, place(fn)]);
 }

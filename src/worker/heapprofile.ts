@@ -1,5 +1,5 @@
 import type { HeapProfiler } from 'node:inspector';
-import { percent, size } from '../shared/text';
+import { alignRight, percent, size } from '../shared/text';
 
 /** Where a sampled heap profile says memory was allocated, by self size (allocated in the function itself). */
 export interface AllocationSite {
@@ -63,11 +63,7 @@ export const SITE_HEADER = ['SELF SIZE', 'SELF %', 'FUNCTION', 'LOCATION'];
 
 /** Table rows for `sites`, numbers right-aligned under their titles; `place` says where a function is. */
 export function siteRows(sites: AllocationSite[], place: (site: AllocationSite) => string): string[][] {
-  const right = (title: string, cells: string[]): string[] => {
-    const width = Math.max(title.length, ...cells.map((cell) => cell.length));
-    return cells.map((cell) => cell.padStart(width));
-  };
-  const sizes = right(SITE_HEADER[0], sites.map((site) => size(site.selfSize)));
-  const percents = right(SITE_HEADER[1], sites.map((site) => percent(site.percent / 100)));
+  const sizes = alignRight(SITE_HEADER[0], sites.map((site) => size(site.selfSize)));
+  const percents = alignRight(SITE_HEADER[1], sites.map((site) => percent(site.percent / 100)));
   return sites.map((site, i) => [sizes[i], percents[i], site.name, place(site)]);
 }
