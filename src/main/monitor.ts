@@ -141,7 +141,7 @@ export class Monitor implements AsyncDisposable {
     // (they could not listen sooner anyway), so that a script that has ended by then never pays for them.
     if (background.has(this)) await firstTurnOfTheLoop();
     // The heartbeat starts with them: it could not beat before the loop turns.
-    const { buffer: heartbeat, release } = (require('./loop-watch') as typeof import('./loop-watch')).acquireLoopWatch();
+    const { buffer: heartbeat, vitals, release } = (require('./loop-watch') as typeof import('./loop-watch')).acquireLoopWatch();
     this.#releaseLoopWatch = release;
     const { listenConsole } = require('./console-server') as typeof import('./console-server');
     const { MessageChannel, Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
@@ -152,7 +152,7 @@ export class Monitor implements AsyncDisposable {
     const consoleEndpoint = this.#console?.endpoint ?? null;
     const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
     const record = planRecord(this, consoleEndpoint, token !== null);
-    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, consoleWanted, record, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
+    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, consoleWanted, record, console: consoleEndpoint, rules, watchdog, heartbeat, vitals, deadlines: deadlinesFromEnv(), link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;
