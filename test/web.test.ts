@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { test } from 'node:test';
 import { attach, connect, SHORT_DEADLINE_MS, startApp, waitFor } from './helpers';
 import { pageHeaders, webReady, webRequest, type WebAnswer } from './web-helpers';
@@ -9,6 +11,7 @@ const http = require('node:http');
 const server = http.createServer((req, res) => res.end('app says hi')).listen(0, '127.0.0.1', () => console.log('app on ' + server.address().port));
 setInterval(function sweepCache() {}, 60_000);
 process.on('SIGUSR2', () => { const end = Date.now() + 5000; while (Date.now() < end); console.log('unblocked'); });
+process.on('SIGUSR1', () => process.exit(0));
 process.on('SIGWINCH', () => { require('node:child_process').execSync('sleep 3'); console.log('out of native code'); });
 console.log('ready');
 `;
@@ -196,6 +199,13 @@ test('a profile from the page is a download of a valid .cpuprofile, with its hot
   const withPath = await webRequest(app.webPort, '/api/profile/0.5/etc%2Fx.cpuprofile', { method: 'POST', headers: await pageHeaders(app.webPort) });
   assert.equal(withPath.status, 400);
   assert.match(oneLineError(withPath), /^profile from the page takes SECONDS only/);
+  // The file waits for its download in a private directory, and goes when the app exits.
+  const written = String(made.json!.file);
+  assert.equal(fs.statSync(written).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(path.dirname(written)).mode & 0o777, 0o700);
+  process.kill(app.child.pid!, 'SIGUSR1');
+  await app.waitForExit();
+  assert.equal(fs.existsSync(written), false, `${written} is removed at exit`);
 });
 
 test('WEB_ENABLED=0 opens no web port; a taken default web port gives way to a free one, said in one line', async (t) => {

@@ -56,7 +56,8 @@ async function callHook<M extends keyof DiagnosticsHook>(inspector: MainInspecto
   return answer.result?.value as ReturnType<DiagnosticsHook[M]>;
 }
 
-function exitGuard(inspector: MainInspector): ExitGuard {
+/** What removes a file when the process ends (on the main thread, which outlives this one at exit). */
+export function exitGuard(inspector: MainInspector): ExitGuard {
   return {
     track: (file) => callHook(inspector, 'track', [file]),
     untrack: (file) => callHook(inspector, 'untrack', [file]),

@@ -3,6 +3,7 @@ import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createDebug } from '../../shared/log';
+import type { ExitGuard } from '../output-file';
 import { send, sendError } from './respond';
 
 const debug = createDebug('aiomonitor:web');
@@ -56,8 +57,11 @@ export interface Downloads {
   close(): void;
 }
 
-/** Opens the store of downloads; nothing is created until the first one. */
-export function openDownloads(): Downloads {
+/**
+ * Opens the store of downloads; nothing is created until the first one. A snapshot holds the app's secrets: `guard`
+ * removes each file when the process ends, since it may end without closing the monitor.
+ */
+export function openDownloads(guard: ExitGuard): Downloads {
   let made: Promise<string> | undefined;
   let madeDir: string | undefined;
   const offered = new Map<string, { file: string; timer: NodeJS.Timeout }>();
@@ -66,6 +70,7 @@ export function openDownloads(): Downloads {
     if (!entry) return;
     offered.delete(name);
     clearTimeout(entry.timer);
+    guard.untrack(entry.file).catch((error: Error) => debug('untrack %s: %s', entry.file, error.message));
     fs.promises.unlink(entry.file).catch((error: Error) => debug('unlink %s: %s', entry.file, error.message));
   };
   return {
@@ -75,6 +80,7 @@ export function openDownloads(): Downloads {
       const timer = setTimeout(() => forget(name), DOWNLOAD_TTL_MS);
       timer.unref();
       offered.set(name, { file, timer });
+      guard.track(file).catch((error: Error) => debug('track %s: %s', file, error.message));
       return `/download/${encodeURIComponent(name)}`;
     },
     send(res, name) {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { COMMANDS } from '../../commands';
+import { exitGuard } from '../../commands/diagnostics';
 import { describeFailure } from '../../commands/dispatch';
 import type { Endpoint } from '../../shared/config';
 import { createDebug } from '../../shared/log';
@@ -162,7 +163,7 @@ export async function listenWeb(wanted: { endpoint: Endpoint; freeIfTaken: boole
   });
   const endpoint = await listen(server, 'the web page', wanted.endpoint, { freeIfTaken: wanted.freeIfTaken });
   server.on('error', (error) => debug('server error: %O', error));
-  const downloads = openDownloads();
+  const downloads = openDownloads(exitGuard(env.main.inspector));
   site = { env, title, door: openFrontDoor((endpoint as { host: string }).host, (endpoint as { port: number }).port, token), downloads };
   return {
     endpoint,
