@@ -35,7 +35,7 @@ test('with MONITOR_TRACE=1, where shows the chain from a named task down to a ti
   // Run from the temporary directory's parent, so that the app's files sit below the working directory.
   const { client } = await attach(t, TASK_APP, { env: { MONITOR_TRACE: '1' }, cwd: os.tmpdir() });
   const listing = await client.command('ps');
-  const id = idOf(listing, /timeout\s+\d+ m?s\s+longWait after 600000 ms/);
+  const id = idOf(listing, /timeout\s+[\d.]+ m?s\s+longWait after 600000 ms/);
   const out = await client.command(`where ${id}`);
   assertInOrder(out, [
     `timeout ${id}: longWait`,
