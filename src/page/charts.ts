@@ -8,6 +8,7 @@ import { poll } from './poll';
 const KEEP_S = 300;
 const COLORS = ['#1f5fa8', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0e7490', '#a16207', '#4d7c0f', '#be185d', '#334155'];
 const MIB = 1048576;
+const HEIGHT = 130;
 
 /** One chart: what it shows and how to read its values out of a metrics document. */
 interface ChartSpec {
@@ -67,7 +68,7 @@ function createChart(spec: ChartSpec, container: HTMLElement): Chart {
   const max = spec.max;
   const plot = new uPlot({
     width: Math.max(200, element.clientWidth),
-    height: 150,
+    height: HEIGHT,
     series: [{}, ...spec.series.map((s, i) => series(s.label, i, spec.unit))],
     scales: { x: { time: true }, y: { range: (_plot, _min, dataMax) => [0, max ?? (dataMax > 0 ? dataMax * 1.1 : 1)] } },
     axes: [{ size: 30 }, { size: 48 }],
@@ -83,7 +84,7 @@ export function startCharts(hasMetrics: boolean): void {
   const trouble = byId('charts-note');
   const charts = SPECS.map((spec) => createChart(spec, container));
   new ResizeObserver(() => {
-    for (const chart of charts) chart.plot.setSize({ width: Math.max(200, chart.element.clientWidth), height: 150 });
+    for (const chart of charts) chart.plot.setSize({ width: Math.max(200, chart.element.clientWidth), height: HEIGHT });
   }).observe(container);
   if (!hasMetrics) {
     note(trouble, 'No charts: this monitor has no metrics command yet.');
