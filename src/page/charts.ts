@@ -69,7 +69,7 @@ function createChart(spec: ChartSpec, container: HTMLElement): Chart {
   const plot = new uPlot({
     width: Math.max(200, element.clientWidth),
     height: HEIGHT,
-    series: [{}, ...spec.series.map((s, i) => series(s.label, i, spec.unit))],
+    series: [{ label: 'time', value: (_plot, value) => (value === null || value === undefined ? '–' : new Date(value * 1000).toLocaleTimeString([], { hour12: false })) }, ...spec.series.map((s, i) => series(s.label, i, spec.unit))],
     scales: { x: { time: true }, y: { range: (_plot, _min, dataMax) => [0, max ?? (dataMax > 0 ? dataMax * 1.1 : 1)] } },
     axes: [{ size: 30 }, { size: 48 }],
     legend: { live: true },
@@ -127,5 +127,7 @@ function record(chart: Chart, values: Record<string, number>, times: number[], d
     column.splice(0, drop);
   });
   chart.plot.setData([times.slice(), ...chart.columns.map((column) => column.slice())] as uPlot.AlignedData);
+  // The legend shows the newest values unless the pointer is over the chart, where it shows the values under it.
+  if (chart.plot.cursor.left === undefined || chart.plot.cursor.left < 0) chart.plot.setLegend({ idx: times.length - 1 });
   chart.element.dataset.points = String(times.length);
 }
