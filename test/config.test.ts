@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ConfigError, isLoopback, optionsFromEnv, resolveOptions } from '../src/shared/config';
 
 test('the environment maps to options', () => {
-  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined, blockThreshold: undefined, blockLog: undefined, maxTerminationHistory: undefined, trace: undefined };
+  const none = { host: undefined, port: undefined, consolePort: undefined, path: undefined, consolePath: undefined, consoleEnabled: undefined, webPort: undefined, webEnabled: undefined, token: undefined, maxSessions: undefined, idleTimeout: undefined, blockThreshold: undefined, blockLog: undefined, maxTerminationHistory: undefined, trace: undefined };
   const rows: [NodeJS.ProcessEnv, object][] = [
     [{}, none],
     [{ MONITOR_HOST: '0.0.0.0', MONITOR_PORT: '6000', CONSOLE_PORT: '0' }, { ...none, host: '0.0.0.0', port: 6000, consolePort: 0 }],
@@ -14,6 +14,7 @@ test('the environment maps to options', () => {
     [{ MONITOR_BLOCK_THRESHOLD: '250', MONITOR_BLOCK_LOG: '1' }, { ...none, blockThreshold: 250, blockLog: true }],
     [{ MONITOR_MAX_TERMINATION_HISTORY: '0' }, { ...none, maxTerminationHistory: 0 }],
     [{ MONITOR_TRACE: 'on' }, { ...none, trace: true }],
+    [{ MONITOR_WEB_PORT: '0', WEB_ENABLED: 'no' }, { ...none, webPort: 0, webEnabled: false }],
   ];
   for (const [env, expected] of rows) assert.deepEqual(optionsFromEnv(env), expected, JSON.stringify(env));
 });
@@ -31,6 +32,8 @@ test('a bad variable is one line naming it', () => {
     [{ MONITOR_BLOCK_THRESHOLD: '0' }, /^MONITOR_BLOCK_THRESHOLD="0" is not a whole number of ms from 1/],
     [{ MONITOR_BLOCK_LOG: 'loud' }, /^MONITOR_BLOCK_LOG="loud" is not a yes\/no value/],
     [{ MONITOR_MAX_TERMINATION_HISTORY: 'all' }, /^MONITOR_MAX_TERMINATION_HISTORY="all" is not a whole number of tasks/],
+    [{ MONITOR_WEB_PORT: '50103x' }, /^MONITOR_WEB_PORT="50103x" is not a port number from 0 to 65535/],
+    [{ WEB_ENABLED: '2' }, /^WEB_ENABLED="2" is not a yes\/no value/],
   ];
   for (const [env, message] of rows) {
     assert.throws(() => optionsFromEnv(env), (error: Error) => error instanceof ConfigError && message.test(error.message) && !error.message.includes('\n'), JSON.stringify(env));
@@ -41,6 +44,7 @@ test('API options get defaults and are checked', () => {
   assert.deepEqual(resolveOptions(), {
     monitor: { host: '127.0.0.1', port: 50101 },
     console: { host: '127.0.0.1', port: 50102 },
+    web: { host: '127.0.0.1', port: 50103 },
     token: null,
     maxSessions: 16,
     idleTimeoutMs: 600_000,
@@ -52,12 +56,18 @@ test('API options get defaults and are checked', () => {
   });
   assert.equal(resolveOptions({ consoleEnabled: false }).console, null);
   assert.deepEqual(resolveOptions({ path: '/run/m.sock', consolePath: '/run/c.sock' }).console, { path: '/run/c.sock' });
+  assert.equal(resolveOptions({ webEnabled: false }).web, null);
+  // A prompt on a socket file keeps the page off TCP too, unless its port is asked for.
+  assert.equal(resolveOptions({ path: '/run/m.sock' }).web, null);
+  assert.deepEqual(resolveOptions({ path: '/run/m.sock', webPort: 0 }).web, { host: '127.0.0.1', port: 0 });
   const bad: [object, RegExp][] = [
     [{ port: 'abc' }, /^port must be a port number/],
     [{ port: 70000 }, /^port must be a port number/],
     [{ consolePort: 1.5 }, /^consolePort must be/],
     [{ host: '' }, /^host must be a non-empty string/],
     [{ consoleEnabled: 'no' }, /^consoleEnabled must be true or false/],
+    [{ webEnabled: 1 }, /^webEnabled must be true or false/],
+    [{ webPort: -1 }, /^webPort must be a port number/],
     [{ locals: null }, /^locals must be an object/],
     [{ maxSessions: 0 }, /^maxSessions must be a whole number of sessions from 1/],
     [{ idleTimeout: -1 }, /^idleTimeout must be a whole number of seconds/],
@@ -70,6 +80,7 @@ test('API options get defaults and are checked', () => {
 test('a non-loopback address is refused without a token, and allowed with one or over Unix sockets', () => {
   assert.throws(() => resolveOptions({ host: '0.0.0.0' }), { name: 'ConfigError', message: /^refusing to listen on 0\.0\.0\.0 without a token: .*set MONITOR_TOKEN/ });
   assert.throws(() => resolveOptions({ host: '192.0.2.7', consoleEnabled: false }), { name: 'ConfigError' });
+  assert.throws(() => resolveOptions({ host: '0.0.0.0', path: '/run/m', consolePath: '/run/c', webPort: 8080 }), { name: 'ConfigError' });
   assert.equal(resolveOptions({ host: '0.0.0.0', token: 't' }).token, 't');
   assert.deepEqual(resolveOptions({ host: '0.0.0.0', path: '/run/m', consolePath: '/run/c' }).monitor, { path: '/run/m' });
 });
@@ -88,7 +99,7 @@ test('an IPv6 host may be written in brackets; a host with a port is refused, na
   for (const [host, bare] of [['127.0.0.1:80', '127.0.0.1'], ['localhost:50101', 'localhost'], ['[::1]:80', '::1']]) {
     assert.throws(() => resolveOptions({ host }), {
       name: 'ConfigError',
-      message: `host (MONITOR_HOST) ${JSON.stringify(host)} takes no port: set it to ${JSON.stringify(bare)} and the ports with MONITOR_PORT and CONSOLE_PORT (port, consolePort)`,
+      message: `host (MONITOR_HOST) ${JSON.stringify(host)} takes no port: set it to ${JSON.stringify(bare)} and the ports with MONITOR_PORT, CONSOLE_PORT and MONITOR_WEB_PORT (port, consolePort, webPort)`,
     });
   }
 });

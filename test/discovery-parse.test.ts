@@ -2,7 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { isNodeCommand, parseBootTime, parseCmdline, parseStat, scriptOf } from '../src/client/node-processes';
 import { formatList, monitoredEntry, shorten, stateCell, unmonitoredEntry, type ListEntry } from '../src/client/list';
-import { movedLine } from '../src/protocol/listen';
+import { movedLine, type Placement } from '../src/protocol/listen';
+import type { Endpoint } from '../src/shared/config';
 import type { MonitorRecord } from '../src/shared/discovery';
 
 test('/proc/PID/stat: the parent and the start time, whatever the command name holds', () => {
@@ -94,13 +95,18 @@ test('entries: what a monitor said, or why it said nothing, and processes withou
 
 test('the line a monitor prints when a default port was taken', () => {
   const at = (port: number) => ({ host: '127.0.0.1', port });
+  const prompt = (wanted: Endpoint | null, actual: Endpoint | null): Placement => ({ name: 'prompt', wanted, actual });
+  const console = (wanted: Endpoint | null, actual: Endpoint | null): Placement => ({ name: 'console', wanted, actual });
+  const web = (wanted: Endpoint | null, actual: Endpoint | null): Placement => ({ name: 'web page', wanted, actual });
   const rows: [Parameters<typeof movedLine>, string | undefined][] = [
-    [[at(50101), at(50101), at(50102), at(50102)], undefined],
-    [[at(0), at(4000), at(0), at(4001)], undefined],
-    [[{ path: '/s' }, { path: '/s' }, null, null], undefined],
-    [[at(50101), at(40321), null, null], 'aiomonitor: port 50101 is taken (by another monitor?); this one listens on 127.0.0.1:40321 — find it with aiomon'],
-    [[at(50101), at(40321), at(50102), at(40322)], 'aiomonitor: ports 50101 and 50102 are taken (by another monitor?); this one listens on 127.0.0.1:40321 (console 127.0.0.1:40322) — find it with aiomon'],
-    [[at(50101), at(50101), at(50102), at(40322)], 'aiomonitor: port 50102 is taken (by another monitor?); this one\'s console listens on 127.0.0.1:40322 — find it with aiomon'],
+    [[prompt(at(50101), at(50101)), console(at(50102), at(50102)), web(at(50103), at(50103))], undefined],
+    [[prompt(at(0), at(4000)), console(at(0), at(4001)), web(at(0), at(4002))], undefined],
+    [[prompt({ path: '/s' }, { path: '/s' }), console(null, null), web(null, null)], undefined],
+    [[prompt(at(50101), at(40321)), console(null, null)], 'aiomonitor: port 50101 is taken (by another monitor?); this one listens on 127.0.0.1:40321 — find it with aiomon'],
+    [[prompt(at(50101), at(40321)), console(at(50102), at(40322))], 'aiomonitor: ports 50101 and 50102 are taken (by another monitor?); this one listens on 127.0.0.1:40321 (console 127.0.0.1:40322) — find it with aiomon'],
+    [[prompt(at(50101), at(50101)), console(at(50102), at(40322))], 'aiomonitor: port 50102 is taken (by another monitor?); this one\'s console listens on 127.0.0.1:40322 — find it with aiomon'],
+    [[prompt(at(50101), at(40321)), console(at(50102), at(40322)), web(at(50103), at(40323))], 'aiomonitor: ports 50101, 50102 and 50103 are taken (by another monitor?); this one listens on 127.0.0.1:40321 (console 127.0.0.1:40322, web page 127.0.0.1:40323) — find it with aiomon'],
+    [[prompt(at(50101), at(50101)), console(at(50102), at(40322)), web(at(50103), at(40323))], 'aiomonitor: ports 50102 and 50103 are taken (by another monitor?); this one\'s console listens on 127.0.0.1:40322, its web page on 127.0.0.1:40323 — find it with aiomon'],
   ];
   for (const [args, expected] of rows) assert.equal(movedLine(...args), expected, JSON.stringify(args));
 });

@@ -67,6 +67,8 @@ export interface App {
   child: ChildProcess;
   port: number;
   consolePort: number;
+  /** The port of the web page and /metrics (MONITOR_WEB_PORT, and the default web port of monitors the app starts itself). */
+  webPort: number;
   stdout(): string;
   stderr(): string;
   /** Resolves when stdout contains `text`. */
@@ -98,6 +100,7 @@ export async function startApp(source: string, options: AppOptions = {}): Promis
   const file = writeScript(source, options.name, options.dir);
   const port = await freePort();
   const consolePort = await freePort();
+  const webPort = await freePort();
   const nodeArgs = options.nodeArgs ?? ['-r', REGISTER];
   const child = spawn(process.execPath, [...nodeArgs, file], {
     env: {
@@ -106,6 +109,9 @@ export async function startApp(source: string, options: AppOptions = {}): Promis
       XDG_RUNTIME_DIR: TEST_RUNTIME_DIR,
       MONITOR_PORT: String(port),
       CONSOLE_PORT: String(consolePort),
+      MONITOR_WEB_PORT: String(webPort),
+      // A monitor the app starts through the API listens there too, rather than on the machine's 50103.
+      AIOMONITOR_TEST_DEFAULT_WEB_PORT: String(webPort),
       ...(options.deadlineMs === undefined ? {} : { AIOMONITOR_TEST_DEADLINE_MS: String(options.deadlineMs) }),
       ...options.env,
     },
@@ -124,6 +130,7 @@ export async function startApp(source: string, options: AppOptions = {}): Promis
     child,
     port,
     consolePort,
+    webPort,
     stdout: () => out,
     stderr: () => err,
     exited,

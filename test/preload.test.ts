@@ -173,8 +173,8 @@ for (let i = 0; i < 2; i++) {
   t.after(() => client.socket.destroy());
   const pid = app.child.pid!;
 
-  await t.test('the monitor starts once: its two servers are all the process listens on, and stderr is clean', () => {
-    assert.deepEqual(listeningPorts(pid), [app.port, app.consolePort].sort((a, b) => a - b));
+  await t.test('the monitor starts once: its three servers are all the process listens on, and stderr is clean', () => {
+    assert.deepEqual(listeningPorts(pid), [app.port, app.consolePort, app.webPort].sort((a, b) => a - b));
     assert.equal(app.stderr(), '');
   });
 

@@ -39,6 +39,8 @@ const rows: Array<[string[], ParsedRun]> = [
   [['--port', '08', 'app.js'], run('app.js', [], { MONITOR_PORT: '08' })],
   [['--port', '1', '--port', '2', 'app.js'], run('app.js', [], { MONITOR_PORT: '2' })],
   [['--no-console', 'app.js'], run('app.js', [], { CONSOLE_ENABLED: '0' })],
+  [['--web-port', '0', '--no-web', 'app.js'], run('app.js', [], { MONITOR_WEB_PORT: '0', WEB_ENABLED: '0' })],
+  [['--web-port', 'x', 'app.js'], fail(`--web-port: MONITOR_WEB_PORT="x" is not ${PORT_HINT}; fix it or unset it`)],
   [['--trace', 'app.js', '--trace'], run('app.js', ['--trace'], { MONITOR_TRACE: '1' })],
   // A bad value gets the line the preload prints for the same value in its variable.
   [['--port', 'abc', 'app.js'], fail(`--port: MONITOR_PORT="abc" is not ${PORT_HINT}; fix it or unset it`)],
@@ -50,7 +52,7 @@ const rows: Array<[string[], ParsedRun]> = [
   [['--host', '[::1]', 'app.js'], run('app.js', [], { MONITOR_HOST: '[::1]' })],
   [
     ['--host', '[::1]:50101', 'app.js'],
-    fail('--host: host (MONITOR_HOST) "[::1]:50101" takes no port: set it to "::1" and the ports with MONITOR_PORT and CONSOLE_PORT (port, consolePort)'),
+    fail('--host: host (MONITOR_HOST) "[::1]:50101" takes no port: set it to "::1" and the ports with MONITOR_PORT, CONSOLE_PORT and MONITOR_WEB_PORT (port, consolePort, webPort)'),
   ],
   [['--host', 'a b', 'app.js'], fail('--host: host (MONITOR_HOST) "a b" is not a host name or address; use one such as "127.0.0.1", "::1" or "localhost"')],
   [
@@ -88,7 +90,7 @@ test('parseRunArgs does not modify the environment it is given', () => {
 });
 
 test('USAGE names every wrapper flag', () => {
-  const flags = ['--host', '--port', '--console-port', '--no-console', '--trace', '--path', '--console-path', '--token', '--help', '--version'];
+  const flags = ['--host', '--port', '--console-port', '--no-console', '--web-port', '--no-web', '--trace', '--path', '--console-path', '--token', '--help', '--version'];
   for (const flag of flags) {
     assert.match(USAGE, new RegExp(`${flag}\\b`), flag);
   }

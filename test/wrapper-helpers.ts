@@ -19,7 +19,7 @@ const started: ChildProcess[] = [];
 
 /** Environment that keeps the wrapper tests independent of the monitor's ports and console. */
 export function testEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CONSOLE_ENABLED: '0', MONITOR_PORT: '0', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, CONSOLE_ENABLED: '0', MONITOR_PORT: '0', MONITOR_WEB_PORT: '0', ...extra };
   delete env.NODE_TEST_CONTEXT;
   return env;
 }

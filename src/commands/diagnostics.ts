@@ -10,13 +10,16 @@ import { type MainInspector } from '../worker/inspector';
 import { writeOutput, type ExitGuard } from '../worker/output-file';
 import { BLOCKED_AFTER_MS, displayUrl } from '../worker/stack';
 import { duration, size, table } from '../shared/text';
+import { JSON_OPTION, printJson } from './json';
 import { command, UsageError } from './types';
 import { deadlines } from '../worker/deadlines';
 
 const debug = createDebug('aiomonitor:diagnostics');
 
-const DEFAULT_SECONDS = 5;
-const DEFAULT_HEAP_SECONDS = 10;
+/** How long `profile` records when SECONDS is not given. */
+export const DEFAULT_SECONDS = 5;
+/** How long `heapprofile` samples when SECONDS is not given. */
+export const DEFAULT_HEAP_SECONDS = 10;
 const MIN_SECONDS = 0.1;
 const MAX_SECONDS = 600;
 const SAMPLING_INTERVAL_US = 1000;
@@ -53,7 +56,8 @@ async function callHook<M extends keyof DiagnosticsHook>(inspector: MainInspecto
   return answer.result?.value as ReturnType<DiagnosticsHook[M]>;
 }
 
-function exitGuard(inspector: MainInspector): ExitGuard {
+/** What removes a file when the process ends (on the main thread, which outlives this one at exit). */
+export function exitGuard(inspector: MainInspector): ExitGuard {
   return {
     track: (file) => callHook(inspector, 'track', [file]),
     untrack: (file) => callHook(inspector, 'untrack', [file]),
@@ -115,13 +119,15 @@ export const profile = command({
   name: 'profile',
   description: 'Record a CPU profile of the main thread, even while it is blocked, to a .cpuprofile file and print the hottest functions',
   args: ['[SECONDS]', '[PATH]'],
-  async run(ctx, { args: [secondsText, pathText] }) {
+  options: { json: JSON_OPTION },
+  async run(ctx, { args: [secondsText, pathText], flags }) {
     const seconds = readSeconds('profile', secondsText, DEFAULT_SECONDS);
     const { inspector } = ctx.main;
     await exclusively('a CPU profile', () => writeOutput(pathText, 'cpuprofile', exitGuard(inspector), async (file, handle) => {
       // Precise coverage is one mode for the whole process: switching it off would spoil NODE_V8_COVERAGE's.
       const recompile = ctx.main.stalledMs() > BLOCKED_AFTER_MS && !process.env.NODE_V8_COVERAGE;
       const started = (): void => {
+        if (flags.json) return;
         ctx.print(`Profiling the main thread for ${seconds} s...`);
         if (recompile) ctx.print('The loop is blocked: its optimized code is dropped and compiled again, so that the profile can name the blocking function.');
       };
@@ -134,8 +140,10 @@ export const profile = command({
       }
       await handle.writeFile(JSON.stringify(recorded));
       const samples = recorded.samples?.length ?? 0;
-      ctx.print(`✓ wrote ${file} (${samples} samples over ${((recorded.endTime - recorded.startTime) / 1e6).toFixed(2)} s); open it in Chrome DevTools or VS Code`);
+      const recordedSeconds = (recorded.endTime - recorded.startTime) / 1e6;
       const hot = hottestFunctions(recorded, 10);
+      if (flags.json) return printJson(ctx, 'profile', { file, samples, seconds: recordedSeconds, hot });
+      ctx.print(`✓ wrote ${file} (${samples} samples over ${recordedSeconds.toFixed(2)} s); open it in Chrome DevTools or VS Code`);
       const place = (fn: HotFunction): string => (fn.url ? `${displayUrl(fn.url)}:${fn.line}` : '');
       if (hot.length > 0) ctx.print(table(HOT_HEADER, hotRows(hot, place)));
     }));
@@ -159,11 +167,12 @@ export const heapprofile = command({
   name: 'heapprofile',
   description: "Sample the main thread's allocations (it keeps running) to a .heapprofile file and print where the most memory was allocated",
   args: ['[SECONDS]', '[PATH]'],
-  async run(ctx, { args: [secondsText, pathText] }) {
+  options: { json: JSON_OPTION },
+  async run(ctx, { args: [secondsText, pathText], flags }) {
     const seconds = readSeconds('heapprofile', secondsText, DEFAULT_HEAP_SECONDS);
     const { inspector } = ctx.main;
     await exclusively('a heap profile', () => writeOutput(pathText, 'heapprofile', exitGuard(inspector), async (file, handle) => {
-      const started = (): void => ctx.print(`Sampling the main thread's allocations for ${seconds} s; the app keeps running...`);
+      const started = (): void => { if (!flags.json) ctx.print(`Sampling the main thread's allocations for ${seconds} s; the app keeps running...`); };
       let recorded: SampledHeap;
       try {
         recorded = JSON.parse(await sampleFor(heapSampler(inspector), seconds, ctx.interrupted, started)) as SampledHeap;
@@ -173,8 +182,9 @@ export const heapprofile = command({
       }
       await handle.writeFile(JSON.stringify(recorded));
       const samples = recorded.samples?.length ?? 0;
-      ctx.print(`✓ wrote ${file} (${samples} samples, ${size(sampledBytes(recorded.head))} allocated and not yet collected); open it in Chrome DevTools (Memory tab)`);
       const sites = topAllocationSites(recorded, 10);
+      if (flags.json) return printJson(ctx, 'heapprofile', { file, samples, sampledBytes: sampledBytes(recorded.head), sites });
+      ctx.print(`✓ wrote ${file} (${samples} samples, ${size(sampledBytes(recorded.head))} allocated and not yet collected); open it in Chrome DevTools (Memory tab)`);
       const place = (site: AllocationSite): string => (site.url ? `${displayUrl(site.url)}:${site.line}` : '');
       if (sites.length > 0) ctx.print(table(SITE_HEADER, siteRows(sites, place)));
     }));
@@ -213,7 +223,8 @@ export const heapsnapshot = command({
   name: 'heapsnapshot',
   description: "Write a .heapsnapshot of the main thread's heap; the main thread freezes while it is taken",
   args: ['[PATH]'],
-  async run(ctx, { args: [pathText] }) {
+  options: { json: JSON_OPTION },
+  async run(ctx, { args: [pathText], flags }) {
     await exclusively('a heap snapshot', async () => {
       const answer = await ctx.main.inspector.post('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true, silent: true });
       const heapUsed = Number(answer.result?.value);
@@ -223,10 +234,11 @@ export const heapsnapshot = command({
         throw new UsageError(`not taking a heap snapshot: the main thread's heap uses ${size(heapUsed)}, a snapshot needs at least as much again, and only ${size(free)} is free (twice the heap is required)`);
       }
       await writeOutput(pathText, 'heapsnapshot', exitGuard(ctx.main.inspector), async (file, handle) => {
-        ctx.print(`Taking a heap snapshot of ${size(heapUsed)}: the main thread freezes until it is written, and the process needs at least ${size(heapUsed)} more memory, several times that for a heap of many small objects (${size(free)} free)...`);
+        if (!flags.json) ctx.print(`Taking a heap snapshot of ${size(heapUsed)}: the main thread freezes until it is written, and the process needs at least ${size(heapUsed)} more memory, several times that for a heap of many small objects (${size(free)} free)...`);
         const started = Date.now();
         await takeSnapshot(ctx.main.inspector, handle, SNAPSHOT_BASE_MS + (heapUsed / 1024 ** 2) * SNAPSHOT_MS_PER_MB);
         const { size: written } = await handle.stat();
+        if (flags.json) return printJson(ctx, 'heapsnapshot', { file, bytes: written, seconds: (Date.now() - started) / 1000 });
         ctx.print(`✓ wrote ${file} (${size(written)}) in ${duration(Date.now() - started)}; open it in Chrome DevTools (Memory tab)`);
       });
     });

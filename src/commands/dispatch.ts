@@ -46,18 +46,40 @@ function readInput(cmd: Command, rest: string): CommandInput {
   const flags: CommandInput['flags'] = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (key === '_' || key === '--') continue;
+    flags[key] = value as string | boolean;
+  }
+  return checkInput(cmd, { args: parsed._.map(String), flags });
+}
+
+/** Checks options and arguments against the command's spec, as for a typed line; throws a UsageError. */
+export function checkInput(cmd: Command, input: CommandInput): CommandInput {
+  const { args, flags } = input;
+  for (const [key, value] of Object.entries(flags)) {
     if (key !== 'help' && !Object.hasOwn(cmd.options, key)) {
       throw new UsageError(`${cmd.name}: unknown option ${key.length === 1 ? '-' : '--'}${key}; usage: ${usage(cmd)}`);
     }
     if (cmd.options[key]?.type === 'string' && value === '') throw new UsageError(`${cmd.name}: --${key} needs a value; usage: ${usage(cmd)}`);
-    flags[key] = value as string | boolean;
   }
-  const args = parsed._.map(String);
-  if (flags.help) return { args, flags };
+  if (flags.help) return input;
   const required = cmd.args.filter((arg) => !arg.startsWith('['));
   if (args.length < required.length) throw new UsageError(`${cmd.name}: missing ${required[args.length]}; usage: ${usage(cmd)}`);
   if (args.length > cmd.args.length) throw new UsageError(`${cmd.name}: too many arguments; usage: ${usage(cmd)}`);
-  return { args, flags };
+  return input;
+}
+
+/** A failure as the user reads it: one printable line, and whose it was (the user's, the main thread's, the monitor's). */
+export interface Failure {
+  kind: 'usage' | 'busy' | 'failed';
+  message: string;
+}
+
+/** How a command's failure reads; a message may quote what the client typed, so escape bytes are made printable. */
+export function describeFailure(error: unknown, name: string): Failure {
+  if (error instanceof UsageError) return { kind: 'usage', message: printable(error.message) };
+  if (error instanceof ReadBudgetError) return { kind: 'busy', message: printable(error.message) };
+  if (error instanceof MainThreadBusyError) return { kind: 'busy', message: `${printable(error.message)}; stacktrace shows what it is doing` };
+  debug('%s failed: %O', name, error);
+  return { kind: 'failed', message: `${printable(name)} failed: ${printable(error instanceof Error ? error.message.split('\n')[0] : String(error))}` };
 }
 
 /** Runs one line typed at the prompt; every failure becomes one line of output, never a stack trace. */
@@ -72,13 +94,6 @@ export async function runLine(line: string, ctx: CommandContext): Promise<void> 
     if (input.flags.help) ctx.print(describe(cmd));
     else await cmd.run(ctx, input);
   } catch (error) {
-    // Messages may quote what the client typed, escape bytes included: printable keeps them from driving the terminal.
-    if (error instanceof UsageError) ctx.print(`✗ ${printable(error.message)}`);
-    else if (error instanceof ReadBudgetError) ctx.print(`✗ ${printable(error.message)}`);
-    else if (error instanceof MainThreadBusyError) ctx.print(`✗ ${printable(error.message)}; stacktrace shows what it is doing`);
-    else {
-      debug('%s failed: %O', name, error);
-      ctx.print(`✗ ${printable(cmd?.name ?? name)} failed: ${printable(error instanceof Error ? error.message.split('\n')[0] : String(error))}`);
-    }
+    ctx.print(`✗ ${describeFailure(error, cmd?.name ?? name).message}`);
   }
 }

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { CONSOLE_PORT, MONITOR_PORT, type MonitorOptions } from '../shared/config';
+import { CONSOLE_PORT, MONITOR_PORT, WEB_PORT, type MonitorOptions } from '../shared/config';
 
 type Cluster = typeof import('node:cluster').default;
 
@@ -21,7 +21,7 @@ function shift(port: number | undefined, fallback: number, id: number): number {
 
 /**
  * Cluster workers inherit the primary's preload and environment: each takes MONITOR_PORT + its worker ID
- * (console likewise, socket files get a `.ID` suffix), so that they do not fight the primary for its ports.
+ * (console and web page likewise, socket files get a `.ID` suffix), so that they do not fight the primary for its ports.
  */
 export function forClusterWorker(options: MonitorOptions, id: number): MonitorOptions {
   if (id === 0) return options;
@@ -29,6 +29,7 @@ export function forClusterWorker(options: MonitorOptions, id: number): MonitorOp
     ...options,
     port: shift(options.port, MONITOR_PORT, id),
     consolePort: shift(options.consolePort, CONSOLE_PORT, id),
+    ...(options.path && options.webPort === undefined ? {} : { webPort: shift(options.webPort, WEB_PORT, id) }),
     path: options.path && `${options.path}.${id}`,
     consolePath: options.consolePath && `${options.consolePath}.${id}`,
   };

@@ -26,18 +26,21 @@ export interface MonitorAddress {
   consolePort: number | null;
   /** Unix socket file of the command prompt, or null on TCP. */
   path: string | null;
+  /** Port of the web page and `/metrics`, or null when they are off. */
+  webPort: number | null;
   /** Unix socket file of the console, or null when it is disabled or on TCP. */
   consolePath: string | null;
 }
 
-function toAddress(monitor: Endpoint, console: Endpoint | null): MonitorAddress {
-  const tcp = [monitor, console].find((endpoint) => endpoint && 'host' in endpoint) as { host: string } | undefined;
+function toAddress(monitor: Endpoint, console: Endpoint | null, web: Endpoint | null): MonitorAddress {
+  const tcp = [monitor, console, web].find((endpoint) => endpoint && 'host' in endpoint) as { host: string } | undefined;
   return {
     host: tcp?.host ?? null,
     port: 'port' in monitor ? monitor.port : null,
     consolePort: console && 'port' in console ? console.port : null,
     path: 'path' in monitor ? monitor.path : null,
     consolePath: console && 'path' in console ? console.path : null,
+    webPort: web && 'port' in web ? web.port : null,
   };
 }
 
@@ -71,7 +74,7 @@ export class Monitor implements AsyncDisposable {
   #forgetSocketFiles: (() => void)[] = [];
   #removeRecord: (() => void) | undefined;
   // Ports the user did not choose: a default port that is taken gives way to a free one.
-  readonly #freeIfTaken: { monitor: boolean; console: boolean };
+  readonly #freeIfTaken: { monitor: boolean; console: boolean; web: boolean };
   #closing: Promise<void> | undefined;
   #tearingDown: Promise<void> | undefined;
   readonly #ready: Promise<MonitorAddress>;
@@ -80,7 +83,7 @@ export class Monitor implements AsyncDisposable {
   /** Checks the options (throwing a ConfigError on a bad one) without starting anything. */
   constructor(options: MonitorOptions = {}) {
     this.#options = resolveOptions(options);
-    this.#freeIfTaken = { monitor: options.port === undefined, console: options.consolePort === undefined };
+    this.#freeIfTaken = { monitor: options.port === undefined, console: options.consolePort === undefined, web: options.webPort === undefined };
     this.#ready = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
     // An app that never awaits `ready` must not die of an unhandled rejection because a port was taken.
     this.#ready.catch(() => {});
@@ -152,7 +155,9 @@ export class Monitor implements AsyncDisposable {
     const consoleEndpoint = this.#console?.endpoint ?? null;
     const watchdog = { thresholdMs: blockThresholdMs, log: blockLog };
     const record = planRecord(this, consoleEndpoint, token !== null);
-    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, consoleWanted, record, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
+    const web = this.#options.web && { endpoint: this.#options.web, freeIfTaken: this.#freeIfTaken.web };
+    const title = process.argv[1] ? path.basename(process.argv[1]) : 'node';
+    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, consoleWanted, title, web, record, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;
@@ -164,7 +169,7 @@ export class Monitor implements AsyncDisposable {
       failure = error;
       debug('monitor thread failed: %O', error);
     });
-    const started = new Promise<{ endpoint: Endpoint; record: string | null }>((resolve, reject) => {
+    const started = new Promise<{ endpoint: Endpoint; web: Endpoint | null; record: string | null }>((resolve, reject) => {
       serveCalls(link, hook, (message) => (message.type === 'listening' ? resolve(message) : reject(new Error(message.message))));
       worker.once('exit', (code) => {
         reject(new Error('the monitor thread stopped while starting; run with DEBUG=aiomonitor:* to see why'));
@@ -174,14 +179,14 @@ export class Monitor implements AsyncDisposable {
     });
     link.unref();
     ownObjects.add(link);
-    const { endpoint: listening, record: recordFile } = await started;
+    const { endpoint: listening, web: webListening, record: recordFile } = await started;
     // The process may end without closing the monitor: its socket files must not outlive it.
     for (const endpoint of [listening, consoleEndpoint]) {
       if (endpoint && 'path' in endpoint) this.#forgetSocketFiles.push(removeFileOnExit(endpoint.path, true));
     }
     debug('monitor on %s, console on %s', describeEndpoint(listening), consoleEndpoint ? describeEndpoint(consoleEndpoint) : 'none');
     this.#removeRecord = adoptRecord(this, recordFile);
-    return toAddress(listening, consoleEndpoint);
+    return toAddress(listening, consoleEndpoint, webListening);
   }
 
   // The app keeps running; so does the console, which lives on the app's thread and does not need the monitor thread.

@@ -120,20 +120,28 @@ export async function listen(server: net.Server, what: string, endpoint: Endpoin
   return { host: endpoint.host, port: (server.address() as net.AddressInfo).port };
 }
 
+/** A server's wanted and actual endpoints, for movedLine; `name` is how the line names it ("console"). */
+export interface Placement {
+  name: string;
+  wanted: Endpoint | null;
+  actual: Endpoint | null;
+}
+
 /**
  * The one line that says a default port was taken and where this monitor listens instead, or undefined when
- * both servers got the ports they asked for.
+ * every server got the port it asked for. The command prompt comes first, then the others by name.
  */
-export function movedLine(monitorWanted: Endpoint, monitor: Endpoint, consoleWanted: Endpoint | null, console: Endpoint | null): string | undefined {
-  const moved = (wanted: Endpoint | null, actual: Endpoint | null): boolean =>
+export function movedLine(prompt: Placement, ...others: Placement[]): string | undefined {
+  const moved = ({ wanted, actual }: Placement): boolean =>
     !!wanted && !!actual && 'port' in wanted && 'port' in actual && wanted.port !== 0 && wanted.port !== actual.port;
-  const monitorMoved = moved(monitorWanted, monitor);
-  const consoleMoved = moved(consoleWanted, console);
-  if (!monitorMoved && !consoleMoved) return undefined;
-  const taken = [monitorMoved ? monitorWanted : null, consoleMoved ? consoleWanted : null]
-    .filter((endpoint): endpoint is { host: string; port: number } => !!endpoint && 'port' in endpoint).map((endpoint) => endpoint.port);
-  const where = monitorMoved
-    ? `this one listens on ${describeEndpoint(monitor)}${consoleMoved && console ? ` (console ${describeEndpoint(console)})` : ''}`
-    : `this one's console listens on ${describeEndpoint(console!)}`;
-  return `aiomonitor: ${taken.length > 1 ? 'ports' : 'port'} ${taken.join(' and ')} ${taken.length > 1 ? 'are' : 'is'} taken (by another monitor?); ${where} — find it with aiomon`;
+  const movedOthers = others.filter(moved);
+  const promptMoved = moved(prompt);
+  if (!promptMoved && movedOthers.length === 0) return undefined;
+  const taken = [...(promptMoved ? [prompt] : []), ...movedOthers].map((placement) => (placement.wanted as { port: number }).port);
+  const at = (placement: Placement): string => describeEndpoint(placement.actual!);
+  const where = promptMoved
+    ? `this one listens on ${at(prompt)}${movedOthers.length > 0 ? ` (${movedOthers.map((p) => `${p.name} ${at(p)}`).join(', ')})` : ''}`
+    : `this one's ${movedOthers.map((p, i) => `${i > 0 ? 'its ' : ''}${p.name} ${i > 0 ? 'on' : 'listens on'} ${at(p)}`).join(', ')}`;
+  const ports = taken.length > 1 ? `ports ${taken.slice(0, -1).join(', ')} and ${taken.at(-1)} are` : `port ${taken[0]} is`;
+  return `aiomonitor: ${ports} taken (by another monitor?); ${where} — find it with aiomon`;
 }

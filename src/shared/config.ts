@@ -4,6 +4,8 @@ export const MONITOR_HOST = '127.0.0.1';
 export const MONITOR_PORT = 50101;
 /** Default TCP port of the REPL console. */
 export const CONSOLE_PORT = 50102;
+/** Default TCP port of the web page and of `/metrics`. */
+export const WEB_PORT = 50103;
 /** Default limit of open sessions per server. */
 export const MAX_SESSIONS = 16;
 /** Default idle time, in seconds, after which a silent session is closed. */
@@ -27,6 +29,10 @@ export interface MonitorOptions {
   consolePath?: string;
   /** Whether the REPL console listens at all (default true). */
   consoleEnabled?: boolean;
+  /** Port of the web page and of `/metrics`; 0 picks a free one (default 50103, but off when `path` is set and this is not). */
+  webPort?: number;
+  /** Whether the web page and `/metrics` listen at all (default true). */
+  webEnabled?: boolean;
   /** A secret every session must send as its first line. */
   token?: string;
   /** Open sessions allowed per server (default 16); a newcomer past it is turned away. */
@@ -53,6 +59,8 @@ export interface ResolvedOptions {
   monitor: Endpoint;
   /** null when the console is disabled. */
   console: Endpoint | null;
+  /** Where the web page and `/metrics` listen (always TCP), or null when they are off. */
+  web: { host: string; port: number } | null;
   token: string | null;
   maxSessions: number;
   idleTimeoutMs: number;
@@ -124,7 +132,7 @@ function checkHost(value: string | undefined): string | undefined {
   if (bracketed && !bracketed[2]) return bracketed[1];
   const withPort = bracketed ? bracketed[1] : /^([^:]+):\d*$/.exec(value)?.[1];
   if (withPort !== undefined) {
-    throw new ConfigError(`host (MONITOR_HOST) ${JSON.stringify(value)} takes no port: set it to ${JSON.stringify(withPort)} and the ports with MONITOR_PORT and CONSOLE_PORT (port, consolePort)`);
+    throw new ConfigError(`host (MONITOR_HOST) ${JSON.stringify(value)} takes no port: set it to ${JSON.stringify(withPort)} and the ports with MONITOR_PORT, CONSOLE_PORT and MONITOR_WEB_PORT (port, consolePort, webPort)`);
   }
   return value;
 }
@@ -143,15 +151,16 @@ function checkToken(value: string | undefined): string | undefined {
 }
 
 /**
- * The ports a monitor takes when none is set: 50101 and 50102. Only tests change them, with
- * AIOMONITOR_TEST_DEFAULT_PORT and AIOMONITOR_TEST_DEFAULT_CONSOLE_PORT, to see what a taken default port does
+ * The ports a monitor takes when none is set: 50101, 50102 and 50103. Only tests change them, with
+ * AIOMONITOR_TEST_DEFAULT_PORT, AIOMONITOR_TEST_DEFAULT_CONSOLE_PORT and AIOMONITOR_TEST_DEFAULT_WEB_PORT, to see what a taken default port does
  * without depending on the machine's port 50101.
  */
-export function defaultPorts(env: NodeJS.ProcessEnv = process.env): { monitor: number; console: number } {
+export function defaultPorts(env: NodeJS.ProcessEnv = process.env): { monitor: number; console: number; web: number } {
   const hint = 'a port number from 1 to 65535 (tests only)';
   return {
     monitor: envInteger(env, 'AIOMONITOR_TEST_DEFAULT_PORT', 1, 65535, hint) ?? MONITOR_PORT,
     console: envInteger(env, 'AIOMONITOR_TEST_DEFAULT_CONSOLE_PORT', 1, 65535, hint) ?? CONSOLE_PORT,
+    web: envInteger(env, 'AIOMONITOR_TEST_DEFAULT_WEB_PORT', 1, 65535, hint) ?? WEB_PORT,
   };
 }
 
@@ -161,18 +170,20 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   const path = checkSocketPath(checkString(options.path, 'path', '"/run/app/monitor.sock"'), 'path (MONITOR_PATH)');
   const consolePath = checkSocketPath(checkString(options.consolePath, 'consolePath', '"/run/app/console.sock"'), 'consolePath (CONSOLE_PATH)');
   const token = checkToken(checkString(options.token, 'token', 'a long random secret')) ?? null;
-  const { consoleEnabled = true, blockLog = false, locals = {}, trace = false } = options;
+  const { consoleEnabled = true, webEnabled = true, blockLog = false, locals = {}, trace = false } = options;
   if (typeof blockLog !== 'boolean') throw new ConfigError(`blockLog must be true or false, got ${JSON.stringify(blockLog)}`);
   if (typeof trace !== 'boolean') throw new ConfigError(`trace must be true or false, got ${JSON.stringify(trace)}`);
   if (typeof consoleEnabled !== 'boolean') {
     throw new ConfigError(`consoleEnabled must be true or false, got ${JSON.stringify(consoleEnabled)}`);
   }
+  if (typeof webEnabled !== 'boolean') throw new ConfigError(`webEnabled must be true or false, got ${JSON.stringify(webEnabled)}`);
   if (typeof locals !== 'object' || locals === null) {
     throw new ConfigError('locals must be an object whose keys become names in the console');
   }
   const defaults = defaultPorts();
   const port = checkInteger(options.port, 'port', defaults.monitor, 65535, PORT_HINT);
   const consolePort = checkInteger(options.consolePort, 'consolePort', defaults.console, 65535, PORT_HINT);
+  const webPort = checkInteger(options.webPort, 'webPort', defaults.web, 65535, PORT_HINT);
   const maxSessions = checkInteger(options.maxSessions, 'maxSessions', MAX_SESSIONS, 10_000, 'a whole number of sessions from 1 to 10000');
   if (maxSessions === 0) throw new ConfigError('maxSessions must be a whole number of sessions from 1 to 10000, got 0');
   const idleTimeout = checkInteger(options.idleTimeout, 'idleTimeout', IDLE_TIMEOUT, 2_000_000, 'a whole number of seconds (0 never closes an idle session)');
@@ -181,11 +192,13 @@ export function resolveOptions(options: MonitorOptions = {}): ResolvedOptions {
   const maxTerminationHistory = checkInteger(options.maxTerminationHistory, 'maxTerminationHistory', MAX_TERMINATION_HISTORY, 1_000_000, 'a whole number of tasks from 0 to 1000000');
   const monitor: Endpoint = path ? { path } : { host, port };
   const console: Endpoint | null = !consoleEnabled ? null : consolePath ? { path: consolePath } : { host, port: consolePort };
-  const exposed = [monitor, console].some((endpoint) => endpoint && 'host' in endpoint && !isLoopback(endpoint.host));
+  // A prompt kept off TCP (a socket file) keeps the page off it too, unless its port is asked for.
+  const web = webEnabled && (!path || options.webPort !== undefined) ? { host, port: webPort } : null;
+  const exposed = [monitor, console, web].some((endpoint) => endpoint && 'host' in endpoint && !isLoopback(endpoint.host));
   if (exposed && !token) {
     throw new ConfigError(`refusing to listen on ${host} without a token: anyone who can reach it could run code in this process; set MONITOR_TOKEN (token) or bind 127.0.0.1`);
   }
-  return { monitor, console, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, blockThresholdMs, blockLog, locals, maxTerminationHistory, trace };
+  return { monitor, console, web, token, maxSessions, idleTimeoutMs: idleTimeout * 1000, blockThresholdMs, blockLog, locals, maxTerminationHistory, trace };
 }
 
 function envInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number, hint: string): number | undefined {
@@ -242,6 +255,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorOpt
     path: envString(env, 'MONITOR_PATH'),
     consolePath: envString(env, 'CONSOLE_PATH'),
     consoleEnabled: envFlag(env, 'CONSOLE_ENABLED'),
+    webPort: envInteger(env, 'MONITOR_WEB_PORT', 0, 65535, port),
+    webEnabled: envFlag(env, 'WEB_ENABLED'),
     // Not trimmed: a token is a secret, compared exactly.
     token: env.MONITOR_TOKEN || undefined,
     maxSessions: envInteger(env, 'MONITOR_MAX_SESSIONS', 1, 10_000, 'a number of sessions from 1 to 10000'),

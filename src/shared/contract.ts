@@ -142,6 +142,10 @@ export interface WorkerSetup {
   monitor: Endpoint;
   /** Whether its port is the default one, which the user did not choose: taken, a free one does instead. */
   freeIfTaken: boolean;
+  /** What the web page calls the app: its main script's file name, or `node`. */
+  title: string;
+  /** Where the web page and `/metrics` are to listen, and whether a free port may do if that one is taken; null when off. */
+  web: { endpoint: Endpoint; freeIfTaken: boolean } | null;
   /** Where the console was asked to listen (`console` is where it does), for the line that says a port moved. */
   consoleWanted: Endpoint | null;
   /** The record for aiomon that this thread writes once it listens, or null when another monitor of the process has it. */
@@ -171,7 +175,7 @@ export interface RecordPlan {
 /** Monitor thread to main thread. */
 export type FromWorker =
   /** `record`: the record file written, or null when there is none. */
-  | { type: 'listening'; endpoint: Endpoint; record: string | null }
+  | { type: 'listening'; endpoint: Endpoint; web: Endpoint | null; record: string | null }
   | { type: 'failed'; message: string }
   | CallMessage
   /** The user stopped waiting for a call (Ctrl-C, or left): the main thread aborts the signal the call runs with. */

@@ -27,6 +27,8 @@ export interface MonitorRecord {
   monitor: Endpoint;
   /** Where the console listens, or null when it is off. */
   console: Endpoint | null;
+  /** Where the web page and `/metrics` listen, or null when they are off (absent in records of older monitors). */
+  web?: Endpoint | null;
   /** Whether a session must send a token first. */
   tokenRequired: boolean;
 }

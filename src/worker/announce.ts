@@ -17,9 +17,9 @@ function say(line: string): void {
   }
 }
 
-function writeOwnRecord(plan: RecordPlan, monitor: Endpoint): string | null {
+function writeOwnRecord(plan: RecordPlan, monitor: Endpoint, web: Endpoint | null): string | null {
   try {
-    return writeRecord({ ...plan.record, monitor }, plan.dir);
+    return writeRecord({ ...plan.record, monitor, web }, plan.dir);
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0] ?? String(error);
     say(`aiomonitor: cannot write the record aiomon finds monitors by (${printable(reason)}); the monitor runs on, but aiomon ls will not list it`);
@@ -28,11 +28,15 @@ function writeOwnRecord(plan: RecordPlan, monitor: Endpoint): string | null {
 }
 
 /**
- * Once the command prompt listens: says in one line where it went if a default port was taken, and writes the
- * process's record for aiomon. Returns the record's file, or null. Never throws.
+ * Once the command prompt and the web page listen: says in one line where they went if a default port was taken,
+ * and writes the process's record for aiomon. Returns the record's file, or null. Never throws.
  */
-export function announce(setup: WorkerSetup, monitor: Endpoint): string | null {
-  const moved = movedLine(setup.monitor, monitor, setup.consoleWanted, setup.console);
+export function announce(setup: WorkerSetup, monitor: Endpoint, web: Endpoint | null): string | null {
+  const moved = movedLine(
+    { name: 'prompt', wanted: setup.monitor, actual: monitor },
+    { name: 'console', wanted: setup.consoleWanted, actual: setup.console },
+    { name: 'web page', wanted: setup.web?.endpoint ?? null, actual: web },
+  );
   if (moved) say(moved);
-  return setup.record ? writeOwnRecord(setup.record, monitor) : null;
+  return setup.record ? writeOwnRecord(setup.record, monitor, web) : null;
 }

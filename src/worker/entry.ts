@@ -6,6 +6,8 @@ import { connectMainInspector } from './inspector';
 import { linkMainThread } from './main-thread';
 import { announce } from './announce';
 import { listenMonitor, type MonitorServer } from './server';
+import type { SessionEnvironment } from './session';
+import { listenWeb, type WebServer } from './web/server';
 import { startWatchdog } from './watchdog';
 
 const debug = createDebug('aiomonitor:worker');
@@ -25,19 +27,22 @@ function stop(): void {
 }
 
 let server: MonitorServer | undefined;
+let web: WebServer | undefined;
 // The main thread always says when to stop, even after a failed start, so that its 'failed' message
 // cannot be overtaken by this thread's exit.
 link.on('message', (message: ToWorker) => {
-  if (message.type === 'close') void (server?.close() ?? Promise.resolve()).then(stop);
+  if (message.type === 'close') void Promise.all([server?.close(), web?.close()]).then(stop);
 });
 
-listenMonitor(setup.monitor, setup.rules, { main, watchdog, console: setup.console, token: setup.rules.token }, setup.freeIfTaken).then(
-  (listening) => {
-    server = listening;
-    link.postMessage({ type: 'listening', endpoint: listening.endpoint, record: announce(setup, listening.endpoint) } satisfies FromWorker);
-  },
-  (error: Error) => {
-    debug('cannot start: %s', error.message);
-    link.postMessage({ type: 'failed', message: error.message } satisfies FromWorker);
-  },
-);
+async function listenAll(): Promise<void> {
+  const env: SessionEnvironment = { main, watchdog, console: setup.console, token: setup.rules.token };
+  server = await listenMonitor(setup.monitor, setup.rules, env, setup.freeIfTaken);
+  if (setup.web) web = await listenWeb(setup.web, { token: setup.rules.token, title: setup.title }, env);
+  const record = announce(setup, server.endpoint, web?.endpoint ?? null);
+  link.postMessage({ type: 'listening', endpoint: server.endpoint, web: web?.endpoint ?? null, record } satisfies FromWorker);
+}
+
+listenAll().catch((error: Error) => {
+  debug('cannot start: %s', error.message);
+  link.postMessage({ type: 'failed', message: error.message } satisfies FromWorker);
+});

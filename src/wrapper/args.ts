@@ -1,6 +1,6 @@
 import yargsParser from 'yargs-parser';
 import { LITERAL_ARGS } from '../shared/literal-args';
-import { checkEnvSettings, ConfigError, CONSOLE_PORT, MONITOR_HOST, MONITOR_PORT } from '../shared/config';
+import { checkEnvSettings, ConfigError, CONSOLE_PORT, MONITOR_HOST, MONITOR_PORT, WEB_PORT } from '../shared/config';
 
 /** One wrapper flag: everything the usage, the parser and the environment handed to the script need to know. */
 interface Flag {
@@ -24,6 +24,8 @@ const FLAGS: readonly Flag[] = [
   { name: 'port', sets: 'MONITOR_PORT', placeholder: '<port>', help: `command prompt port, default ${MONITOR_PORT}, 0 picks a free one` },
   { name: 'console-port', sets: 'CONSOLE_PORT', placeholder: '<port>', help: `REPL console port, default ${CONSOLE_PORT}, 0 picks a free one` },
   { name: 'no-console', sets: 'CONSOLE_ENABLED', value: '0', help: 'do not start the REPL console' },
+  { name: 'web-port', sets: 'MONITOR_WEB_PORT', placeholder: '<port>', help: `web page and /metrics port, default ${WEB_PORT}, 0 picks a free one` },
+  { name: 'no-web', sets: 'WEB_ENABLED', value: '0', help: 'do not start the web page and /metrics' },
   { name: 'trace', sets: 'MONITOR_TRACE', value: '1', help: "record where tasks are created, for where's creation chains; costs\nthroughput" },
   { name: 'path', sets: 'MONITOR_PATH', placeholder: '<file>', help: 'command prompt on a Unix socket file instead of TCP' },
   { name: 'console-path', sets: 'CONSOLE_PATH', placeholder: '<file>', help: 'console on a Unix socket file instead of TCP' },
