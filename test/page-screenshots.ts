@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { launchBrowser } from './browser';
 import { ENTRY, ROOT, startApp, WAIT_MS } from './helpers';
+import { webReady } from './web-helpers';
 
 const APP = `
 const http = require('node:http');
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const app = await startApp(APP);
   try {
     await app.waitForOutput('ready');
+    await webReady(app.webPort);
     const port = /ready (\d+)/.exec(app.stdout())![1];
     const browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });

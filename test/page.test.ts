@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { after, before, test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, tableRows } from './browser';
+import { webReady } from './web-helpers';
 import { connect, ENTRY, SHORT_DEADLINE_MS, startApp, waitFor, WAIT_MS, type App, type AppOptions, type Client } from './helpers';
 
 // An app with work that stays put (a named task, an interval, a server), and a way to block its loop for 3 s.
@@ -29,6 +30,7 @@ async function open(t: TestContext, options: AppOptions = {}): Promise<{ app: Ap
   const app = await startApp(APP, options);
   t.after(() => app.kill());
   await app.waitForOutput('ready');
+  await webReady(app.webPort);
   const { page, problems } = await openPage(t, browser);
   return { app, page, problems, base: `http://127.0.0.1:${app.webPort}` };
 }

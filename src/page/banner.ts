@@ -4,13 +4,13 @@ import type { StatusDoc } from './documents';
 import { byId, clock, duration, fill, h, note } from './dom';
 import { poll } from './poll';
 
-/** Starts reading status every second; `onBlocksChanged` hears when a block has been recorded. */
+/** Starts reading status every second; `onBlocksChanged` hears when a block begins and when one has been recorded. */
 export function startStatus(onBlocksChanged: () => void): void {
   const banner = byId('banner');
   const state = byId('state');
   const uptime = byId('uptime');
   const trouble = byId('status-note');
-  let blocks: number | undefined;
+  let last: StatusDoc | undefined;
   poll(1000, async () => {
     let doc: StatusDoc;
     try {
@@ -25,8 +25,8 @@ export function startStatus(onBlocksChanged: () => void): void {
     state.className = `state ${doc.state}`;
     uptime.textContent = `up ${duration(doc.uptimeMs)}`;
     showBanner(banner, doc);
-    if (blocks !== undefined && doc.blocks !== blocks) onBlocksChanged();
-    blocks = doc.blocks;
+    if (last && (doc.blocks !== last.blocks || (doc.state === 'blocked') !== (last.state === 'blocked'))) onBlocksChanged();
+    last = doc;
   });
 }
 
@@ -36,8 +36,7 @@ function showBanner(banner: HTMLElement, doc: StatusDoc): void {
     fill(banner,
       h('strong', {}, `Main thread blocked for ${duration(doc.blockedForMs ?? doc.stalledMs)}`),
       since,
-      doc.where ? h('span', {}, ' at ', h('code', {}, doc.where)) : ' (reading its stack...)',
-      h('span', { class: 'aside' }, ' Reads of the main thread wait; status, charts and blocks still answer.'));
+      doc.where ? h('span', {}, ' at ', h('code', {}, doc.where)) : ' (reading its stack...)');
     banner.className = 'banner blocked';
     banner.hidden = false;
   } else if (doc.state === 'debugger') {
