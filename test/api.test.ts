@@ -43,12 +43,12 @@ function canListen(port) {
 const KEEP = 'const keepAlive = setInterval(() => {}, 1000);\n';
 const FAIL = `.catch((error) => { console.log('FAILED ' + JSON.stringify(String(error && error.stack || error))); process.exitCode = 1; });`;
 
-const CONSTANTS = { MONITOR_HOST: '127.0.0.1', MONITOR_PORT: 50101, CONSOLE_PORT: 50102 };
+const CONSTANTS = { MONITOR_HOST: '127.0.0.1', MONITOR_PORT: 50101, CONSOLE_PORT: 50102, WEB_PORT: 50103 };
 
 test('the default address constants, through require', async (t) => {
   const app = await run(t, `${REQUIRE}
 console.log('RESULT ' + JSON.stringify({
-  MONITOR_HOST: api.MONITOR_HOST, MONITOR_PORT: api.MONITOR_PORT, CONSOLE_PORT: api.CONSOLE_PORT,
+  MONITOR_HOST: api.MONITOR_HOST, MONITOR_PORT: api.MONITOR_PORT, CONSOLE_PORT: api.CONSOLE_PORT, WEB_PORT: api.WEB_PORT,
   kinds: [typeof startMonitor, typeof Monitor, typeof ConfigError],
 }));
 `);
@@ -60,9 +60,9 @@ console.log('RESULT ' + JSON.stringify({
 
 test('the default address constants and the API, through named ESM imports of the CommonJS build', async (t) => {
   const app = await run(t, `
-import { startMonitor, Monitor, ConfigError, MONITOR_HOST, MONITOR_PORT, CONSOLE_PORT } from ${JSON.stringify(INDEX_URL)};
+import { startMonitor, Monitor, ConfigError, MONITOR_HOST, MONITOR_PORT, CONSOLE_PORT, WEB_PORT } from ${JSON.stringify(INDEX_URL)};
 console.log('RESULT ' + JSON.stringify({
-  MONITOR_HOST, MONITOR_PORT, CONSOLE_PORT,
+  MONITOR_HOST, MONITOR_PORT, CONSOLE_PORT, WEB_PORT,
   kinds: [typeof startMonitor, typeof Monitor, typeof ConfigError],
 }));
 `, 'app.mjs');
@@ -93,6 +93,7 @@ monitor.ready.then((address) => {
   assert.ok(Number.isInteger(port) && port > 0 && port <= 65535, `monitor port ${port}`);
   assert.ok(Number.isInteger(consolePort) && consolePort > 0 && consolePort <= 65535, `console port ${consolePort}`);
   assert.notEqual(port, consolePort);
+  assert.ok(Number.isInteger(result.address.webPort) && result.address.webPort > 0, `web port ${result.address.webPort}`);
   assert.equal(result.sameAsAddress, true, 'monitor.address matches what ready gave');
 
   const client = await connect(port);
@@ -114,7 +115,7 @@ test('close() returns a promise, is idempotent, frees both ports; start() then t
   await Promise.all([first, second]);
   await monitor.close();
   const closedAfter = monitor.closed;
-  const rebind = { monitor: await canListen(address.port), console: await canListen(address.consolePort) };
+  const rebind = { monitor: await canListen(address.port), console: await canListen(address.consolePort), web: await canListen(address.webPort) };
   let start;
   try {
     monitor.start();
@@ -130,7 +131,7 @@ test('close() returns a promise, is idempotent, frees both ports; start() then t
   assert.equal(result.closedBefore, false);
   assert.deepEqual(result.promises, [true, true], 'both close() calls return promises');
   assert.equal(result.closedAfter, true);
-  assert.deepEqual(result.rebind, { monitor: 'ok', console: 'ok' }, 'both ports are free again inside the app');
+  assert.deepEqual(result.rebind, { monitor: 'ok', console: 'ok', web: 'ok' }, 'all three ports are free again inside the app');
   assert.equal(result.start.threw, true, 'start() after close() throws');
   assert.equal(result.start.isError, true);
   assert.match(result.start.message, /closed/);

@@ -68,21 +68,21 @@ test('command lines are shortened for the table', () => {
 
 const RECORD: MonitorRecord = {
   version: 1, pid: 4242, ppid: 1, script: '/srv/app.js', argv: ['--x'], cwd: '/srv', node: 'v22.1.0', startedAt: 1_000_000, procStart: 5,
-  monitor: { host: '127.0.0.1', port: 50101 }, console: { path: '/run/c.sock' }, tokenRequired: true,
+  monitor: { host: '127.0.0.1', port: 50101 }, console: { path: '/run/c.sock' }, web: { host: '127.0.0.1', port: 50103 }, tokenRequired: true,
 };
 
 test('entries: what a monitor said, or why it said nothing, and processes without one', () => {
   const idle = monitoredEntry(RECORD, { status: { state: 'idle', stalledMs: 3, pid: 4242, uptimeMs: 9000, blocks: 0 } }, 1_009_000);
   assert.deepEqual(idle, {
     pid: 4242, ppid: 1, runs: ['/srv/app.js', '--x'], cwd: '/srv', node: 'v22.1.0', monitor: '127.0.0.1:50101', console: '/run/c.sock',
-    uptimeMs: 9000, state: 'idle', status: { state: 'idle', stalledMs: 3, pid: 4242, uptimeMs: 9000, blocks: 0 }, attach: null,
+    web: 'http://127.0.0.1:50103/', uptimeMs: 9000, state: 'idle', status: { state: 'idle', stalledMs: 3, pid: 4242, uptimeMs: 9000, blocks: 0 }, attach: null,
   });
   const locked = monitoredEntry({ ...RECORD, script: null, argv: ['a'] }, { failure: 'token needed' }, 1_000_000);
   assert.equal(locked.state, 'token needed');
   assert.deepEqual(locked.runs, ['-e', 'a']);
   const blocked = monitoredEntry(RECORD, { status: { state: 'blocked', stalledMs: 3250, blockedForMs: 3200, where: 'spin (/srv/app.js:3:5)', pid: 4242, uptimeMs: 9000, blocks: 0 } }, 1_009_000);
   const plain = unmonitoredEntry({ pid: 77, ppid: 1, argv: ['node', 'x.js'], exe: '/usr/bin/node', startedAt: 1_000_000, procStart: 9 }, 1_002_000);
-  assert.deepEqual(plain, { pid: 77, ppid: 1, runs: ['x.js'], cwd: null, node: null, monitor: null, console: null, uptimeMs: 2000, state: 'no monitor', status: null, attach: 'aiomon attach 77' });
+  assert.deepEqual(plain, { pid: 77, ppid: 1, runs: ['x.js'], cwd: null, node: null, monitor: null, console: null, web: null, uptimeMs: 2000, state: 'no monitor', status: null, attach: 'aiomon attach 77' });
   const rows: [ListEntry, string][] = [[idle, 'idle'], [locked, 'token needed'], [blocked, 'blocked 3.2 s'], [plain, 'no monitor (aiomon attach 77)']];
   for (const [entry, cell] of rows) assert.equal(stateCell(entry), cell);
   assert.equal(formatList([plain, idle]), [

@@ -57,6 +57,7 @@ test('an app under the preload is listed with its port and state idle; its recor
   const record = JSON.parse(fs.readFileSync(recordOf(app.child.pid!), 'utf8')) as MonitorRecord;
   assert.deepEqual(record.monitor, { host: '127.0.0.1', port: app.port });
   assert.deepEqual(record.console, { host: '127.0.0.1', port: app.consolePort });
+  assert.deepEqual(record.web, { host: '127.0.0.1', port: app.webPort });
   assert.equal(record.procStart, processStartTime(app.child.pid!));
   assert.equal(record.tokenRequired, false);
   const entry = await listed(app.child.pid!);

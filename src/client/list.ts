@@ -24,6 +24,8 @@ export interface ListEntry {
   /** The command prompt's address (`host:port` or a socket path), or null without a monitor. */
   monitor: string | null;
   console: string | null;
+  /** The web page's URL (`http://127.0.0.1:50103/`), or null without one. */
+  web: string | null;
   uptimeMs: number | null;
   /** idle, busy, blocked, debugger; or token needed, wrong token, no answer, unreachable; or no monitor. */
   state: string;
@@ -97,6 +99,7 @@ export function monitoredEntry(record: MonitorRecord, found: Probe, now: number)
     node: record.node,
     monitor: describeEndpoint(record.monitor),
     console: record.console ? describeEndpoint(record.console) : null,
+    web: record.web ? `http://${describeEndpoint(record.web)}/` : null,
     uptimeMs: Math.max(0, now - record.startedAt),
     state: status ? status.state : (found as { failure: string }).failure,
     status,
@@ -114,6 +117,7 @@ export function unmonitoredEntry(proc: ProcProcess, now: number): ListEntry {
     node: null,
     monitor: null,
     console: null,
+    web: null,
     uptimeMs: proc.startedAt === null ? null : Math.max(0, now - proc.startedAt),
     state: 'no monitor',
     status: null,

@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { isLoopback } from '../../shared/config';
 import { sameSecret } from '../../protocol/admission';
@@ -51,6 +50,8 @@ function cookies(req: http.IncomingMessage): Map<string, string> {
  * Elsewhere a token is required anyway, and a rebinding page never has it.
  */
 export function openFrontDoor(host: string, port: number, token: string | null): FrontDoor {
+  // Loaded with the first connection (see server.ts), not with the monitor thread.
+  const { createHmac, randomBytes } = require('node:crypto') as typeof import('node:crypto');
   const secret = randomBytes(32);
   const logins = new Map<string, number>();
   const loopbackOnly = isLoopback(host);

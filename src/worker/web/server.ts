@@ -1,5 +1,5 @@
-import http from 'node:http';
-import type net from 'node:net';
+import type http from 'node:http';
+import net from 'node:net';
 import { COMMANDS } from '../../commands';
 import { exitGuard } from '../../commands/diagnostics';
 import { describeFailure } from '../../commands/dispatch';
@@ -8,7 +8,7 @@ import { createDebug } from '../../shared/log';
 import { listen } from '../../protocol/listen';
 import type { SessionEnvironment } from '../session';
 import { runCommandRoute, runForRequest } from './command-route';
-import { openDownloads, sendPageFile } from './files';
+import { openDownloads, sendPageFile, type Downloads } from './files';
 import { openFrontDoor, type FrontDoor, type Visitor } from './front-door';
 import { loginPage } from './login-page';
 import { readBody, redirect, send, sendError, sendJson } from './respond';
@@ -32,7 +32,7 @@ interface Site {
   env: SessionEnvironment;
   title: string;
   door: FrontDoor;
-  downloads: ReturnType<typeof openDownloads>;
+  downloads: Downloads;
 }
 
 async function serveMetrics(res: http.ServerResponse, site: Site, interrupted: AbortSignal): Promise<void> {
@@ -144,11 +144,13 @@ function admitConnections(server: http.Server): void {
   });
 }
 
-/** Starts the web server in this (monitor) thread. */
-export async function listenWeb(wanted: { endpoint: Endpoint; freeIfTaken: boolean }, { token, title }: { token: string | null; title: string }, env: SessionEnvironment): Promise<WebServer> {
-  let site: Site | undefined;
-  const server = http.createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
-    if (!site) return sendError(res, 503, 'the monitor is starting; try again in a moment');
+/** The HTTP side of the web server, which the first connection brings up. */
+function serveHttp(endpoint: { host: string; port: number }, { token, title }: { token: string | null; title: string }, env: SessionEnvironment): { server: http.Server; downloads: Downloads } {
+  // Loaded here: a monitor nobody opens the page of never pays for Node's HTTP server, nor for crypto.
+  const { createServer } = require('node:http') as typeof import('node:http');
+  const downloads = openDownloads(exitGuard(env.main.inspector));
+  const site: Site = { env, title, door: openFrontDoor(endpoint.host, endpoint.port, token), downloads };
+  const server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
     route(req, res, site).catch((error: Error) => {
       debug('request %s failed: %O', req.url, error);
       sendError(res, 500, `the monitor could not answer: ${error.message.split('\n')[0]}`);
@@ -161,16 +163,31 @@ export async function listenWeb(wanted: { endpoint: Endpoint; freeIfTaken: boole
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${status.slice(4).toLowerCase()}: this is aiomonitor's web server; open it in a browser\n`);
   });
-  const endpoint = await listen(server, 'the web page', wanted.endpoint, { freeIfTaken: wanted.freeIfTaken });
-  server.on('error', (error) => debug('server error: %O', error));
-  const downloads = openDownloads(exitGuard(env.main.inspector));
-  site = { env, title, door: openFrontDoor((endpoint as { host: string }).host, (endpoint as { port: number }).port, token), downloads };
+  // The connections come from our own TCP server; 'listening' starts the checks of headersTimeout and requestTimeout.
+  server.emit('listening');
+  return { server, downloads };
+}
+
+/** Starts the web server in this (monitor) thread: it listens at once, and serves HTTP from the first connection. */
+export async function listenWeb(wanted: { endpoint: Endpoint; freeIfTaken: boolean }, options: { token: string | null; title: string }, env: SessionEnvironment): Promise<WebServer> {
+  let served: ReturnType<typeof serveHttp> | undefined;
+  let endpoint: { host: string; port: number } | undefined;
+  const tcp = net.createServer((socket) => {
+    if (!endpoint) return socket.destroy();
+    served ??= serveHttp(endpoint, options, env);
+    served.server.emit('connection', socket);
+  });
+  endpoint = (await listen(tcp, 'the web page', wanted.endpoint, { freeIfTaken: wanted.freeIfTaken })) as { host: string; port: number };
+  tcp.on('error', (error) => debug('server error: %O', error));
   return {
     endpoint,
     close: () => new Promise<void>((done) => {
-      server.close(() => done());
-      server.closeAllConnections();
-      downloads.close();
+      tcp.close(() => done());
+      if (served) {
+        served.server.close();
+        served.server.closeAllConnections();
+        served.downloads.close();
+      }
     }),
   };
 }
