@@ -190,6 +190,7 @@ test('stacktrace, a CPU profile, a heap snapshot and a heap profile answer, and 
   await page.click('#profile-run');
   const profileLink = page.locator('#profile-out a.download');
   await profileLink.waitFor({ timeout: WAIT_MS });
+  assert.match(await page.textContent('#profile-out p') ?? '', /\d+ samples over \d+\.\d+ s/);
   assert.ok(await page.locator('#profile-out tbody tr').count() > 0, 'the hottest functions');
   const [profile] = await Promise.all([page.waitForEvent('download'), profileLink.click()]);
   assert.match(profile.suggestedFilename(), /\.cpuprofile$/);
@@ -199,6 +200,7 @@ test('stacktrace, a CPU profile, a heap snapshot and a heap profile answer, and 
   await page.click('#heapsnapshot-run');
   const snapshotLink = page.locator('#heapsnapshot-out a.download');
   await snapshotLink.waitFor({ timeout: WAIT_MS });
+  assert.match(await page.textContent('#heapsnapshot-out p') ?? '', /MiB in \d+ ms/);
   const [snapshot] = await Promise.all([page.waitForEvent('download'), snapshotLink.click()]);
   assert.match(snapshot.suggestedFilename(), /\.heapsnapshot$/);
   const heap = downloadedJson(await snapshot.path());

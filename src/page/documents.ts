@@ -148,12 +148,13 @@ export interface SiteDoc {
   percent: number;
 }
 
-/** What profile, heapprofile and heapsnapshot answer: the file written, where to download it, and a summary. */
+/** What profile, heapprofile and heapsnapshot answer (README "JSON output"): the file written, where to download it, and a summary. */
 export interface OutputFileDoc {
   file: string;
   download: string;
   samples?: number;
-  durationS?: number;
+  /** How long the profile recorded, or the snapshot took. */
+  seconds?: number;
   sampledBytes?: number;
   bytes?: number;
   hot?: HotDoc[];

@@ -19,7 +19,7 @@ export function startTools(): void {
     const doc = await postDoc<OutputFileDoc>(['profile', profileSeconds.value]);
     const hot = (doc.hot ?? []).map((fn) => row(h('td', { class: 'num' }, fn.selfMs.toFixed(1)), h('td', { class: 'num' }, `${fn.percent.toFixed(1)}%`), fn.name, h('td', { class: 'wide' }, h('code', {}, fn.url ? `${fn.url}:${fn.line}` : ''))));
     return h('div', {},
-      written(doc, `${doc.samples ?? 0} samples over ${doc.durationS ?? '?'} s`),
+      written(doc, `${doc.samples ?? 0} samples${doc.seconds === undefined ? '' : ` over ${doc.seconds.toFixed(2)} s`}`),
       hot.length ? table(['SELF MS', 'SELF %', 'FUNCTION', 'LOCATION'], hot) : null);
   }));
 
@@ -27,7 +27,7 @@ export function startTools(): void {
   const snapshotOut = byId('heapsnapshot-out');
   snapshotButton.addEventListener('click', () => void run(snapshotButton, snapshotOut, 'Taking a heap snapshot: the main thread freezes until it is written...', async () => {
     const doc = await postDoc<OutputFileDoc>(['heapsnapshot']);
-    return written(doc, doc.bytes === undefined ? '' : mib(doc.bytes));
+    return written(doc, [doc.bytes === undefined ? '' : mib(doc.bytes), doc.seconds === undefined ? '' : `in ${Math.round(doc.seconds * 1000)} ms`].filter(Boolean).join(' '));
   }));
 
   const heapButton = byId<HTMLButtonElement>('heapprofile-run');
@@ -42,10 +42,10 @@ export function startTools(): void {
   }));
 }
 
-/** The file a command wrote, with its download link. */
+/** The file a command wrote, with its download link (the file itself sits in the monitor's private directory for a while). */
 function written(doc: OutputFileDoc, what: string): HTMLElement {
-  const name = doc.file.split('/').pop() ?? doc.file;
-  return h('p', { class: 'ok' }, `✓ wrote ${doc.file}${what ? ` (${what})` : ''} `, h('a', { href: doc.download, download: name, class: 'download' }, `Download ${name}`));
+  const name = doc.file.split(/[\\/]/).pop() ?? doc.file;
+  return h('p', { class: 'ok', title: doc.file }, `✓ ${name}${what ? ` (${what})` : ''} `, h('a', { href: doc.download, download: name, class: 'download' }, 'Download'));
 }
 
 /** Runs one tool: its button is off while it runs, and its answer (or its one-line error) replaces its output. */
