@@ -51,7 +51,7 @@ export function installCleanup() {
 
 /** The environment of every app: the monitor on free loopback ports, and nothing inherited that would change what is measured. */
 function appEnv() {
-  const env = { ...process.env, MONITOR_HOST: '127.0.0.1', MONITOR_PORT: '0', CONSOLE_PORT: '0', XDG_RUNTIME_DIR: RUNTIME_DIR, DEBUG: '' };
+  const env = { ...process.env, MONITOR_HOST: '127.0.0.1', MONITOR_PORT: '0', CONSOLE_PORT: '0', MONITOR_WEB_PORT: '0', XDG_RUNTIME_DIR: RUNTIME_DIR, DEBUG: '' };
   // A preload in NODE_OPTIONS would make "bare node" not bare; a token or socket file would change how the client connects.
   for (const name of ['NODE_OPTIONS', 'MONITOR_TOKEN', 'MONITOR_PATH', 'CONSOLE_PATH', 'CONSOLE_ENABLED']) delete env[name];
   return env;
@@ -114,7 +114,9 @@ export function launch(script, { preload = 'bare', args = [], fdLimit, env = {} 
     waitFor,
     output,
     /** The monitor's port, from the record it writes for aiomon once it listens. */
-    monitorPort: () => recordedPort(child.pid),
+    monitorPort: () => recorded(child.pid, (record) => record.monitor.port),
+    /** The port of its web page and /metrics, from the same record. */
+    webPort: () => recorded(child.pid, (record) => record.web.port),
     /** Ends the app and waits until it is gone. */
     async stop() {
       if (!failed && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -123,13 +125,13 @@ export function launch(script, { preload = 'bare', args = [], fdLimit, env = {} 
   };
 }
 
-/** The prompt's port from the record of `pid`, as soon as the monitor has written it. */
-async function recordedPort(pid) {
+/** `pick` of the record of `pid`, as soon as the monitor has written it. */
+async function recorded(pid, pick) {
   const file = path.join(RUNTIME_DIR, 'aiomonitor', `${pid}.json`);
   const started = Date.now();
   for (;;) {
     try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')).monitor.port;
+      return pick(JSON.parse(fs.readFileSync(file, 'utf8')));
     } catch {
       if (Date.now() - started > START_TIMEOUT_MS) throw new Error(`no record of the monitor of ${pid} in ${START_TIMEOUT_MS} ms`);
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -4,6 +4,7 @@ import { createLineSplitter } from '../src/protocol/lines';
 import { createTelnetDecoder } from '../src/protocol/telnet';
 import { MainThreadBusyError, type DebuggerSection, type MainInspector, type PausedEvent } from '../src/worker/inspector';
 import type { Chain } from '../src/shared/rows';
+import type { Vitals } from '../src/shared/vitals';
 import type { MainThread } from '../src/worker/main-thread';
 import type { Watchdog } from '../src/worker/watchdog';
 import { NAMES, type Corpus, type Rng } from './fuzz-corpus';
@@ -67,7 +68,7 @@ export const noEffects = (): Effects => ({ exit: false, console: false, calls: 0
 export const acted = (effects: Effects): boolean => effects.exit || effects.console || effects.calls + effects.waits + effects.stubbed + effects.writes > 0;
 
 /** Commands whose run goes only through CommandContext (and process.kill), which the fake makes harmless. */
-const FAKEABLE = new Set(['help', 'ps', 'where', 'cancel', 'ps-terminated', 'where-terminated', 'trace', 'signal', 'stacktrace', 'blocks', 'loop', 'mem', 'status', 'console', 'exit']);
+const FAKEABLE = new Set(['help', 'ps', 'where', 'cancel', 'ps-terminated', 'where-terminated', 'trace', 'signal', 'stacktrace', 'blocks', 'loop', 'mem', 'metrics', 'status', 'console', 'exit']);
 /** Inspector requests that only read. */
 const READING = new Set(['Runtime.evaluate', 'Runtime.getProperties', 'Runtime.releaseObjectGroup', 'Debugger.enable', 'Debugger.disable', 'Debugger.pause', 'Debugger.resume']);
 
@@ -75,6 +76,21 @@ const cannedStats = (rng: Rng): { p50: number; p90: number; p99: number; max: nu
   ({ p50: rng.int(20) / 10, p90: rng.int(100) / 10, p99: rng.int(1000) / 10, max: rng.int(5000) / 10, samples: rng.int(10_000) });
 
 /** Canned answers of the hook's queries: list(), inspect(), ended(), endedTask(), tracing(), loop(), mem(); anything else fails. */
+/** What the main thread publishes for metrics, as published at `at`, with a label value that needs escaping. */
+function cannedVitals(at: number): Vitals {
+  const buckets = (n: number): { counts: number[]; sum: number } => ({ counts: Array.from({ length: n }, (_, i) => i % 3), sum: 12.5 });
+  return {
+    at,
+    delay: { lastSecond: { min: 0.1, max: 9, mean: 1, stddev: 2, p50: 0.2, p90: 1, p99: 9, samples: 20 }, sinceStart: { p50: 0.2, p90: 1, p99: 9, max: 3000, samples: 900 }, buckets: buckets(13) },
+    utilization: 0.25,
+    memory: { rss: 5e7, heapTotal: 8e6, heapUsed: 6e6, external: 1e6, arrayBuffers: 1e4 },
+    heapSpaces: [{ name: 'old_space', size: 4e6, used: 3e6, available: 1e8 }],
+    gc: { since: Date.now() - 1000, kinds: { minor: buckets(7) } },
+    tasks: { interval: 2, 'odd "type"\\\n': 1, 'http-in': 1 },
+    finished: { 'http-in': { done: 10, error: 1 } },
+  };
+}
+
 function cannedQuery(rng: Rng, call: string): unknown {
   if (call.startsWith('list(')) return CANNED_ROWS.filter(() => rng.chance(0.6));
   if (call.startsWith('inspect(')) {
@@ -164,6 +180,13 @@ export function fakeContext(rng: Rng, out: string[], effects: Effects): CommandC
       return canned === undefined ? fail() : answer(() => canned);
     }) as MainThread['read'],
     budgeted: (work) => work(),
+    adoptTimers: () => (rng.chance(0.2) ? fail() : answer(() => true)),
+    vitals: {
+      want: () => {},
+      // Published long ago, a moment ago, or never: metrics must answer whichever it finds.
+      latest: () => rng.pick([null, cannedVitals(performance.timeOrigin + performance.now() - rng.pick([100, 5000]))]),
+      next: () => Promise.resolve(rng.chance(0.3) ? null : cannedVitals(performance.timeOrigin + performance.now())),
+    },
     call: (() => {
       effects.calls++;
       return answer(() => rng.pick([
@@ -180,6 +203,7 @@ export function fakeContext(rng: Rng, out: string[], effects: Effects): CommandC
       frames: rng.chance(0.5) ? frames : null, where: rng.pick(['busyLoop (/fake/app.js:11:5)', '(native code: no JavaScript stack)']),
     })),
     stalledMs: () => rng.pick([0, 0, 0, 300]),
+    totals: () => ({ counts: [rng.int(3), 0, 1, 0, 0, 0, 0, 0, 0, 0], sum: 900 }),
     current: () => rng.pick([null, null, { startedAt: Date.now() - 300, stalledMs: 300, where: 'busyLoop (/fake/app.js:11:5)', debugger: false }, { startedAt: Date.now() - 900, stalledMs: 900, where: null, debugger: true }]),
     stop: () => {},
   };

@@ -70,6 +70,7 @@ function createHook(): MainHook {
       timers = { lists, immediates, now: () => binding.getLibuvNow() } as TimerInternals;
     },
     find: (id) => tasks().findTask(timers, id),
+    countTasks: () => tasks().countTasks(timers),
   };
 }
 

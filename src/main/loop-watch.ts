@@ -1,12 +1,15 @@
 import { createHistogram, performance, PerformanceObserver, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
 import { HEARTBEAT_MS, sharedNow } from '../shared/contract';
+import { VITALS_BYTES } from '../shared/vitals';
 import type { DelayStats, GcReport, LoopReport } from '../shared/rows';
 import { ownObjects } from './own-objects';
 import { processWide } from './process-wide';
+import { startVitals } from './vitals';
 
 const SLOT_MS = 10_000;
 const SLOTS = 6;
-const GC_KINDS: Record<number, string> = { 1: 'minor (scavenge)', 2: 'major (mark-compact)', 4: 'incremental marking', 8: 'weak callbacks' };
+// By perf_hooks' NODE_PERFORMANCE_GC_* kind (V8's GCType bits).
+const GC_KINDS: Record<number, string> = { 1: 'minor (scavenge)', 2: 'minor (mark-sweep)', 4: 'major (mark-compact)', 8: 'incremental marking', 16: 'weak callbacks' };
 
 function delayStats(histogram: RecordableHistogram): DelayStats {
   const ms = (ns: number): number => Math.round(ns / 1e5) / 10;
@@ -19,10 +22,11 @@ function delayStats(histogram: RecordableHistogram): DelayStats {
  * monitor thread can tell how long the loop has been stuck without asking it, and records how late
  * each beat was, which is the event-loop delay that `loop` reports. It also counts garbage collections.
  */
-function startLoopWatch(): { buffer: SharedArrayBuffer; loop(): LoopReport; gc(): GcReport; stop(): void } {
+function startLoopWatch(): { buffer: SharedArrayBuffer; vitals: SharedArrayBuffer; loop(): LoopReport; gc(): GcReport; stop(): void } {
   const buffer = new SharedArrayBuffer(Float64Array.BYTES_PER_ELEMENT);
   const beat = new Float64Array(buffer);
   const sinceStart = createHistogram();
+  const vitals = startVitals(sinceStart);
   let current = createHistogram();
   // The last minute, as six ten-second slots: histograms can be added up but not trimmed.
   const slots: { delay: RecordableHistogram; elu: EventLoopUtilization }[] = [];
@@ -38,6 +42,7 @@ function startLoopWatch(): { buffer: SharedArrayBuffer; loop(): LoopReport; gc()
     beat[0] = now;
     current.record(lateNs);
     sinceStart.record(lateNs);
+    vitals.beat(now, lateNs / 1e6);
     if (now - slotStart >= SLOT_MS) {
       slots.push({ delay: current, elu: slotElu });
       if (slots.length > SLOTS) slots.shift();
@@ -70,6 +75,7 @@ function startLoopWatch(): { buffer: SharedArrayBuffer; loop(): LoopReport; gc()
 
   return {
     buffer,
+    vitals: vitals.buffer,
     loop() {
       minute.reset();
       for (const slot of slots) minute.add(slot.delay);
@@ -89,6 +95,7 @@ function startLoopWatch(): { buffer: SharedArrayBuffer; loop(): LoopReport; gc()
     stop() {
       clearInterval(timer);
       observer?.disconnect();
+      vitals.stop();
     },
   };
 }
@@ -107,14 +114,16 @@ function shared(): SharedWatch {
   return processWide('loopWatch', (): SharedWatch => ({ version: 1, watch: null, users: 0 }));
 }
 
-/** Starts the heartbeat for one more monitor (one heartbeat per process); returns its memory and a release function. */
-export function acquireLoopWatch(): { buffer: SharedArrayBuffer; release(): void } {
+/** Starts the heartbeat for one more monitor (one heartbeat per process); returns its memories and a release function. */
+export function acquireLoopWatch(): { buffer: SharedArrayBuffer; vitals: SharedArrayBuffer; release(): void } {
   const state = shared();
   const watch = (state.watch ??= startLoopWatch());
   state.users++;
   let released = false;
   return {
     buffer: watch.buffer,
+    // A heartbeat started by an older copy of the package publishes nothing: metrics then shows the monitor thread's own figures.
+    vitals: watch.vitals ?? new SharedArrayBuffer(VITALS_BYTES),
     release() {
       if (released) return;
       released = true;

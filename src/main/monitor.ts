@@ -144,7 +144,7 @@ export class Monitor implements AsyncDisposable {
     // (they could not listen sooner anyway), so that a script that has ended by then never pays for them.
     if (background.has(this)) await firstTurnOfTheLoop();
     // The heartbeat starts with them: it could not beat before the loop turns.
-    const { buffer: heartbeat, release } = (require('./loop-watch') as typeof import('./loop-watch')).acquireLoopWatch();
+    const { buffer: heartbeat, vitals, release } = (require('./loop-watch') as typeof import('./loop-watch')).acquireLoopWatch();
     this.#releaseLoopWatch = release;
     const { listenConsole } = require('./console-server') as typeof import('./console-server');
     const { MessageChannel, Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
@@ -157,7 +157,7 @@ export class Monitor implements AsyncDisposable {
     const record = planRecord(this, consoleEndpoint, token !== null);
     const web = this.#options.web && { endpoint: this.#options.web, freeIfTaken: this.#freeIfTaken.web };
     const title = process.argv[1] ? path.basename(process.argv[1]) : 'node';
-    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, consoleWanted, title, web, record, console: consoleEndpoint, rules, watchdog, heartbeat, deadlines: deadlinesFromEnv(), link: workerEnd };
+    const setup: WorkerSetup = { monitor, freeIfTaken: this.#freeIfTaken.monitor, consoleWanted, title, web, record, console: consoleEndpoint, rules, watchdog, heartbeat, vitals, deadlines: deadlinesFromEnv(), link: workerEnd };
     // execArgv: [] keeps `-r aiomonitor/register` (and any other preload) out of the monitor's own thread.
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, transferList: [workerEnd], execArgv: [], name: 'aiomonitor', resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: OLD_GENERATION_MB } });
     this.#worker = worker;

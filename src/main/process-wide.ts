@@ -42,3 +42,8 @@ export function processWide<T>(name: keyof typeof PROCESS_WIDE, create: () => T)
   if (!(key in holder)) Object.defineProperty(globalThis, key, { value: create(), enumerable: false, configurable: true });
   return holder[key] as T;
 }
+
+/** The singleton `name` if some copy of the package made it already, without making it. */
+export function processWideIfAny<T>(name: keyof typeof PROCESS_WIDE): T | undefined {
+  return (globalThis as unknown as Holder)[Symbol.for(PROCESS_WIDE[name])] as T | undefined;
+}

@@ -28,6 +28,12 @@ export interface TraceLink {
   root?: TraceLink | null;
 }
 
+/** Lists live tasks kept outside the registry; may count them by type without making their objects. */
+export interface TaskSource {
+  (): Iterable<LiveTask>;
+  count?(): Record<string, number>;
+}
+
 /** Something the registry lists in `ps` beside the handles Node reports: a named task or a request in flight. */
 export interface LiveTask {
   /** The object the task's ID belongs to. */
@@ -74,9 +80,11 @@ export interface Registry {
   nextId: number;
   live: Set<LiveTask>;
   /** Functions that list live tasks kept elsewhere (incoming requests are kept on their connections, to cost less a request). */
-  sources: Set<() => Iterable<LiveTask>>;
+  sources: Set<TaskSource>;
   /** How many tasks of each `countWhenDone` type ended normally and were not kept. */
   doneCounts: Record<string, number>;
+  /** How many of the other finished tasks ended each way, by type; absent in a registry made by an older copy until the first end. */
+  endedCounts?: Record<string, Record<string, number>>;
   /** Finished tasks, oldest first, at most `historyLimit`. */
   history: EndedTask[];
   historyLimit: number;
@@ -176,11 +184,35 @@ export function recordEnd(task: LiveTask, outcome: Outcome, end: Pick<EndedTask,
   const known = state.ids.get(task.object);
   if (known !== undefined) state.byId.delete(known);
   if (outcome === 'done' && task.countWhenDone) return countDone(task.type);
+  const byOutcome = ((state.endedCounts ??= {})[task.type] ??= {});
+  byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
   recordEnded({
     id: known ?? state.nextId++, type: task.type, name: task.name, summary: task.describe(),
     // Named fields rather than a spread: a spread costs more here than all the rest.
     started: task.started, ended: Date.now(), outcome, link: task.link, detail: end.detail, stack: end.stack, cancelledBy: end.cancelledBy,
   });
+}
+
+/** How many tasks of each type are live, counted without making objects for the requests the sources keep. */
+export function liveCounts(): Record<string, number> {
+  const state = registry();
+  const counts: Record<string, number> = {};
+  const add = (type: string, n: number): void => { counts[type] = (counts[type] ?? 0) + n; };
+  for (const task of state.live) add(task.type, 1);
+  for (const source of state.sources) {
+    if (source.count) for (const [type, n] of Object.entries(source.count())) add(type, n);
+    else for (const task of source()) add(task.type, 1);
+  }
+  return counts;
+}
+
+/** How many tasks ended each way since the monitor started, by type and outcome (done, error, cancelled, ended), for metrics. */
+export function finishedCounts(): Record<string, Record<string, number>> {
+  const { doneCounts, endedCounts = {} } = registry();
+  const counts: Record<string, Record<string, number>> = {};
+  for (const [type, byOutcome] of Object.entries(endedCounts)) counts[type] = { ...byOutcome };
+  for (const [type, done] of Object.entries(doneCounts)) (counts[type] ??= {}).done = (counts[type].done ?? 0) + done;
+  return counts;
 }
 
 /** Adds a finished task to the history, dropping the oldest beyond the limit. */

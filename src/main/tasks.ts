@@ -6,9 +6,9 @@ import { duration, plural } from '../shared/text';
 import type { TaskDetail, TaskRow } from '../shared/rows';
 import { appWorkers } from './app-workers';
 import { ownObjects } from './own-objects';
-import { forgetIdsExcept, idOf, liveTasks, objectById, type LiveTask } from './registry';
+import { forgetIdsExcept, idOf, liveCounts, liveTasks, objectById, type LiveTask } from './registry';
 import { loopStalledMs } from './loop-watch';
-import { describeTimer, isTimer, listTimers, runningTimer, runningTimerRow, timerRow, type TimerInternals } from './timers';
+import { countTimers, describeTimer, isTimer, listTimers, runningTimer, runningTimerRow, timerRow, type TimerInternals } from './timers';
 import { linkOf } from './trace';
 
 /** A live object with what ps says about it. */
@@ -44,40 +44,56 @@ function childPipes(handles: AnyHandle[]): Map<object, string> {
   return names;
 }
 
-function describeHandle(handle: AnyHandle, pipes: Map<object, string>): Omit<TaskRow, 'id'> {
-  if (handle instanceof net.Server) {
-    const at = handle.address();
-    const where = typeof at === 'string' ? at : at ? address(at.address, at.port) : 'not listening';
-    const count = (handle as AnyHandle)._connections ?? 0;
-    return { type: 'server', ref: true, summary: `${where}, ${plural(count, 'connection')}` };
-  }
+type HandleKind = 'server' | 'stdio' | 'socket' | 'udp' | 'child';
+
+/** Which of the handles ps describes this is, or null for any other (typed by its class's name). */
+function handleKind(handle: AnyHandle): HandleKind | null {
+  if (handle instanceof net.Server) return 'server';
   // Node marks its stdout/stderr and gives its stdin fd 0; reading process.stdin instead would create that stream.
-  const { _isStdio: marked, fd, isTTY } = handle;
-  if ((marked === true || fd === 0) && handle instanceof net.Socket) {
-    const name = ['stdin', 'stdout', 'stderr'][fd] ?? `fd ${fd}`;
-    return { type: 'stdio', ref: true, summary: `${name} (${isTTY ? 'terminal' : 'pipe'})` };
-  }
-  if (handle instanceof net.Socket) {
-    const socket = handle as net.Socket;
-    if (socket.remoteAddress) {
-      const arrow = (handle as AnyHandle).server ? '<-' : '->';
-      return { type: 'socket', ref: true, summary: `${address(socket.localAddress, socket.localPort)} ${arrow} ${address(socket.remoteAddress, socket.remotePort)}` };
+  if ((handle._isStdio === true || handle.fd === 0) && handle instanceof net.Socket) return 'stdio';
+  if (handle instanceof net.Socket) return 'socket';
+  if (isUdpSocket(handle)) return 'udp';
+  if (isChildProcess(handle)) return 'child';
+  return null;
+}
+
+/** The class name of a handle ps knows nothing more about. */
+function className(handle: AnyHandle): string {
+  return handle?.constructor?.name ?? typeof handle;
+}
+
+function describeHandle(handle: AnyHandle, pipes: Map<object, string>): Omit<TaskRow, 'id'> {
+  const kind = handleKind(handle);
+  const row = (summary: string): Omit<TaskRow, 'id'> => ({ type: kind ?? className(handle).toLowerCase(), ref: true, summary });
+  switch (kind) {
+    case 'server': {
+      const at = handle.address();
+      const where = typeof at === 'string' ? at : at ? address(at.address, at.port) : 'not listening';
+      return row(`${where}, ${plural(handle._connections ?? 0, 'connection')}`);
     }
-    const handleFd = (handle as AnyHandle)._handle?.fd;
-    const pipe = pipes.get(handle) ?? `pipe${handleFd >= 0 ? ` fd ${handleFd}` : ''}`;
-    return { type: 'socket', ref: true, summary: socket.connecting ? 'connecting' : pipe };
+    case 'stdio':
+      return row(`${['stdin', 'stdout', 'stderr'][handle.fd] ?? `fd ${handle.fd}`} (${handle.isTTY ? 'terminal' : 'pipe'})`);
+    case 'socket': {
+      const socket = handle as net.Socket;
+      if (socket.remoteAddress) {
+        const arrow = handle.server ? '<-' : '->';
+        return row(`${address(socket.localAddress, socket.localPort)} ${arrow} ${address(socket.remoteAddress, socket.remotePort)}`);
+      }
+      const handleFd = handle._handle?.fd;
+      return row(socket.connecting ? 'connecting' : pipes.get(handle) ?? `pipe${handleFd >= 0 ? ` fd ${handleFd}` : ''}`);
+    }
+    case 'udp': {
+      let at = 'unbound';
+      try { const a = handle.address(); at = address(a.address, a.port); } catch { /* not bound yet */ }
+      return row(at);
+    }
+    case 'child': {
+      const worker = describeClusterWorker(handle as ChildProcess);
+      return row(`pid ${handle.pid}: ${worker ?? handle.spawnargs.join(' ')}`);
+    }
+    default:
+      return row(className(handle));
   }
-  if (isUdpSocket(handle)) {
-    let at = 'unbound';
-    try { const a = handle.address(); at = address(a.address, a.port); } catch { /* not bound yet */ }
-    return { type: 'udp', ref: true, summary: at };
-  }
-  if (isChildProcess(handle)) {
-    const worker = describeClusterWorker(handle);
-    return { type: 'child', ref: true, summary: `pid ${handle.pid}: ${worker ?? handle.spawnargs.join(' ')}` };
-  }
-  const name = handle?.constructor?.name ?? typeof handle;
-  return { type: name.toLowerCase(), ref: true, summary: name };
 }
 
 function describeRequest(request: AnyHandle): Omit<TaskRow, 'id'> {
@@ -144,6 +160,24 @@ export function listTasks(timers: TimerInternals | undefined, includeUnref: bool
   }
   forgetIdsExcept(live);
   return rows.sort((a, b) => a.id - b.id);
+}
+
+/**
+ * How many rows `ps` (without -a) would list, by type, counted without describing them, for metrics: a count of the
+ * lists, no strings, so that it can run once a second on a process with thousands of sockets and timers.
+ */
+export function countTasks(timers: TimerInternals | undefined): Record<string, number> {
+  const counts = liveCounts();
+  const add = (type: string): void => { counts[type] = (counts[type] ?? 0) + 1; };
+  if (timers) countTimers(timers, add, (object) => ownObjects.has(object));
+  const proc = process as unknown as { _getActiveHandles(): AnyHandle[]; _getActiveRequests(): AnyHandle[] };
+  for (const handle of proc._getActiveHandles()) {
+    if (handle && typeof handle === 'object' && !ownObjects.has(handle)) add(handleKind(handle) ?? className(handle).toLowerCase());
+  }
+  for (const worker of appWorkers()) if (!ownObjects.has(worker)) add('worker');
+  for (const request of proc._getActiveRequests()) if (request && typeof request === 'object') add('request');
+  for (const [type, count] of Object.entries(counts)) if (count === 0) delete counts[type];
+  return counts;
 }
 
 /** The live object behind an ID, or undefined when it ended or never existed. */

@@ -48,6 +48,19 @@ export function* listTimers(timers: TimerInternals): Generator<Found> {
   }
 }
 
+/** Adds the pending timers and immediates that keep the loop alive (ps's rows without -a) to `add`, by type, without describing them; `skip` leaves out the monitor's own. */
+export function countTimers(timers: TimerInternals, add: (type: string) => void, skip: (object: object) => boolean): void {
+  for (const key of Object.keys(timers.lists)) {
+    const list = timers.lists[key];
+    for (let node = list._idleNext; node && node !== list; node = node._idleNext) {
+      if (node.hasRef() && !skip(node)) add(typeof node._repeat === 'number' ? 'interval' : 'timeout');
+    }
+  }
+  for (let node = timers.immediates.head; node; node = node._idleNext) {
+    if (!node._destroyed && typeof node._onImmediate === 'function' && node.hasRef() && !skip(node)) add('immediate');
+  }
+}
+
 /** Whether an object is one of Node's Timeout or Immediate objects. */
 export function isTimer(object: object): boolean {
   const node = object as TimerNode;

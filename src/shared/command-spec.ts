@@ -46,6 +46,7 @@ export const BUILTIN_NAMES: readonly string[] = [
   'blocks', 'b',
   'loop',
   'mem',
+  'metrics',
   'profile',
   'heapsnapshot',
   'heapprofile',

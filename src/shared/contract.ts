@@ -62,6 +62,8 @@ export interface InspectHook {
   functionsOf(id: number): Function[];
   /** Takes the private timer lists the monitor thread found through the inspector, passed by reference. */
   adoptTimers(lists: object, immediates: object, binding: { getLibuvNow(): number }): void;
+  /** How many rows ps (without -a) lists, by type, counted without describing them: what the heartbeat publishes for metrics. */
+  countTasks(): Record<string, number>;
 }
 
 /** The expression that runs one read on the main thread, with JSON arguments; it evaluates to `[json, ms]`. */
@@ -157,6 +159,8 @@ export interface WorkerSetup {
   watchdog: { thresholdMs: number; log: boolean };
   /** A Float64Array's memory holding the main thread's last heartbeat (ms since the epoch). */
   heartbeat: SharedArrayBuffer;
+  /** Where the heartbeat publishes its figures for `metrics` while the monitor thread says someone looks (see shared/vitals.ts). */
+  vitals: SharedArrayBuffer;
   /** How long to wait for the main thread (shorter in tests). */
   deadlines: Deadlines;
   /** The monitor thread's end of the channel to the main thread. */

@@ -15,7 +15,7 @@ const setup = workerData as WorkerSetup;
 const link = setup.link;
 useDeadlines(setup.deadlines);
 const inspector = connectMainInspector();
-const main = linkMainThread(inspector, setup.heartbeat, link);
+const main = linkMainThread(inspector, setup.heartbeat, setup.vitals, link);
 const watchdog = startWatchdog(main, setup.watchdog.thresholdMs, (block) => {
   if (setup.watchdog.log) process.stderr.write(`aiomonitor: event loop blocked for ${block.durationMs} ms at ${block.where}\n`);
 });

@@ -4,6 +4,7 @@ import { MainThreadBusyError, type MainInspector } from './inspector';
 import { createReads } from './reads';
 import { adoptTimerLists } from './timer-lists';
 import { deadlines } from './deadlines';
+import { readVitalsFrom, type VitalsReader } from './vitals';
 
 /** Runs `work`, or rejects with MainThreadBusyError after the main thread's deadline. */
 function withDeadline<T>(work: () => Promise<T>, describe: () => string): Promise<T> {
@@ -38,10 +39,14 @@ export interface MainThread {
   lastBeat(): number;
   /** The inspector session on the main thread. */
   inspector: MainInspector;
+  /** Hands the main thread's timer lists to its hook, once: what ps (on its first read) and the counts of metrics need. */
+  adoptTimers(): Promise<boolean>;
+  /** The figures the main thread publishes for metrics through shared memory, read without asking it. */
+  vitals: VitalsReader;
 }
 
 /** Builds the monitor thread's link to the main thread. */
-export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayBuffer, port: MessagePort): MainThread {
+export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayBuffer, vitals: SharedArrayBuffer, port: MessagePort): MainThread {
   const beat = new Float64Array(heartbeat);
   const pending = new Map<number, { started(): void; resolve(value: CallResult<CallName>): void; reject(error: Error): void; expire(): void }>();
   let nextCall = 1;
@@ -58,6 +63,7 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
   });
 
   const stalledMs = (): number => Math.max(0, Math.round(sharedNow() - beat[0]));
+  const adoptTimers = (): Promise<boolean> => (timersAdopted ??= adoptTimerLists(inspector).catch(() => (timersAdopted = undefined, false)));
   const reads = createReads(inspector, stalledMs);
 
   function send<K extends CallName>(op: K, args: CallArgs<K>, signal?: AbortSignal): Promise<CallResult<K>> {
@@ -102,14 +108,15 @@ export function linkMainThread(inspector: MainInspector, heartbeat: SharedArrayB
 
   return {
     inspector,
+    adoptTimers,
+    vitals: readVitalsFrom(vitals),
     stalledMs,
     lastBeat: () => beat[0],
     read<M extends ReadName>(method: M, ...args: Parameters<HookReads[M]>): Promise<ReadResult<M>> {
       // One deadline for the whole query, however many requests it takes, waiting for the budget included.
       const deadlineAt = Date.now() + deadlines.mainMs;
       return withDeadline(async () => {
-        timersAdopted ??= adoptTimerLists(inspector).catch(() => (timersAdopted = undefined, false));
-        await timersAdopted;
+        await adoptTimers();
         return reads.read(method, args, deadlineAt);
       }, () => `the main thread has not answered for ${deadlines.mainMs} ms (its event loop last turned ${stalledMs()} ms ago)`);
     },

@@ -4,6 +4,7 @@ import { heldByDebugger } from './pause';
 import { captureMainStack, isAppFrame, type Frame, type StackReport } from './stack';
 import { deadlines } from './deadlines';
 import { frame as describeFrame } from '../shared/text';
+import { BLOCK_BUCKETS_MS, countInto, emptyBuckets, type BucketCounts } from '../shared/buckets';
 
 /** One stall of the main thread's event loop, as the watchdog saw it. */
 export interface Block {
@@ -36,6 +37,8 @@ export interface Watchdog {
   stalledMs(): number;
   /** The stall in progress past the threshold, or null: since when, where it was caught (once known), and whether a debugger holds it. */
   current(): CurrentStall | null;
+  /** Every block since the monitor started (not only the ones kept), its durations counted into BLOCK_BUCKETS_MS. */
+  totals(): BucketCounts;
   stop(): void;
 }
 
@@ -69,6 +72,7 @@ function whereBlocked(report: StackReport): string {
  */
 export function startWatchdog(main: MainThread, thresholdMs: number, log: (block: Block) => void): Watchdog {
   const ring: Block[] = [];
+  const totals = emptyBuckets(BLOCK_BUCKETS_MS);
   let nextId = 1;
   let open: Stall | undefined;
 
@@ -98,6 +102,7 @@ export function startWatchdog(main: MainThread, thresholdMs: number, log: (block
         const block = { id: nextId++, startedAt, durationMs, frames, where: whereBlocked(caught) };
         ring.unshift(block);
         if (ring.length > KEEP) ring.pop();
+        countInto(totals, BLOCK_BUCKETS_MS, durationMs);
         log(block);
       });
     } else if (open && !open.debuggerPause && sharedNow() - open.checkedAt > RECHECK_MS) {
@@ -121,6 +126,7 @@ export function startWatchdog(main: MainThread, thresholdMs: number, log: (block
       where: open.where,
       debugger: open.debuggerPause,
     } : null,
+    totals: () => structuredClone(totals),
     stop: () => clearInterval(poll),
   };
 }
