@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     await fetch(`http://127.0.0.1:${port}/block`);
     await page.locator('#banner').waitFor({ state: 'visible', timeout: WAIT_MS });
     await page.locator('#banner').waitFor({ state: 'hidden', timeout: WAIT_MS });
-    await page.waitForTimeout(8000);
+    await page.waitForTimeout(20_000);
     await page.locator('#tasks-list tr', { hasText: 'pollQueue' }).click();
     await page.locator('#tasks-detail h3').waitFor({ timeout: WAIT_MS });
     await page.screenshot({ path: path.join(docs, 'page-idle.png') });

@@ -75,23 +75,17 @@ function downloadedJson(path: string): Record<string, unknown> {
 
 test('the page opens with the process in its header, without a console error or a failed request, and its charts move', async (t) => {
   const { app, page, problems, base } = await open(t);
-  const client = await prompt(t, app);
   await page.goto(base);
   await page.locator('#pid', { hasText: `pid ${app.child.pid}` }).waitFor({ timeout: WAIT_MS });
   assert.match(await page.textContent('#node') ?? '', /^Node\.js v\d+\./);
   assert.equal(await page.textContent('#title'), 'app.js');
   await page.locator('#tasks-list tbody tr').first().waitFor({ timeout: WAIT_MS });
 
-  const hasMetrics = (await json<{ commands: { name: string }[] }>(client, 'help --json')).commands.some((command) => command.name === 'metrics');
-  if (hasMetrics) {
-    const points = async (): Promise<number> => Number(await page.getAttribute('#chart-delay', 'data-points'));
-    const first = await points();
-    await waitFor(async () => (await points()) >= first + 3, () => `the charts to gain 3 points over ${first}`);
-    await waitFor(async () => /interval/.test(await page.textContent('#chart-tasks') ?? ''), () => 'a series for the intervals in the chart of tasks by type');
-  } else {
-    // Until the monitor has a metrics command the page does not ask for one: the charts stay empty and say why.
-    await page.locator('#charts-note', { hasText: 'no metrics command' }).waitFor({ timeout: WAIT_MS });
-  }
+  const points = async (): Promise<number> => Number(await page.getAttribute('#chart-delay', 'data-points'));
+  const first = await points();
+  await waitFor(async () => (await points()) >= first + 3, () => `the charts to gain 3 points over ${first}`);
+  await waitFor(async () => /interval/.test(await page.textContent('#chart-tasks') ?? ''), () => 'a series for the intervals in the chart of tasks by type');
+  assert.match(await page.textContent('#chart-memory') ?? '', /RSS\s*\d+(\.\d)? MiB/);
   assert.deepEqual(problems, []);
 });
 

@@ -1,8 +1,7 @@
 /** The web page's entry: the session's header, the tabs, and each part of the page started once. */
-import { failure, getDoc, openSession } from './api';
+import { failure, openSession } from './api';
 import { startBlocks } from './blocks';
 import { startCharts } from './charts';
-import type { HelpDoc } from './documents';
 import { byId, note } from './dom';
 import { startFinished } from './finished';
 import { startStatus } from './banner';
@@ -20,15 +19,12 @@ function tabFromHash(): Tab {
 
 async function main(): Promise<void> {
   const trouble = byId('status-note');
-  let hasMetrics = false;
   try {
     const session = await openSession();
     byId('title').textContent = session.title;
     byId('pid').textContent = `pid ${session.pid}`;
     byId('node').textContent = `Node.js ${session.node}`;
     document.title = `${session.title} (pid ${session.pid}) - aiomonitor`;
-    // Only a command the monitor has is asked for: a missing one would be a failed request on every tick.
-    hasMetrics = (await getDoc<HelpDoc>(['help'])).commands.some((command) => command.name === 'metrics');
   } catch (error) {
     const { text, kind } = failure(error);
     note(trouble, text, kind);
@@ -55,7 +51,7 @@ async function main(): Promise<void> {
   polls.blocks = startBlocks(() => shown === 'blocks');
   startTools();
   startStatus(() => polls.blocks?.now());
-  startCharts(hasMetrics);
+  startCharts();
   document.addEventListener('visibilitychange', () => { if (!document.hidden) polls[shown]?.now(); });
 }
 

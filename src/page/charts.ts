@@ -1,6 +1,6 @@
 /** Live charts of `metrics --json`, read every second; the browser keeps the last five minutes. */
 import uPlot from 'uplot';
-import { failure, getDoc } from './api';
+import { ApiError, failure, getDoc } from './api';
 import type { MetricsDoc } from './documents';
 import { byId, h, note } from './dom';
 import { poll } from './poll';
@@ -18,7 +18,12 @@ interface ChartSpec {
   /** Fixed series, or none when they come from the documents (tasks by type). */
   series: { key: string; label: string }[];
   max?: number;
-  values(doc: MetricsDoc): Record<string, number>;
+  /** The values of one moment; null is a gap in the line (the main thread did not publish). */
+  values(doc: MetricsDoc): Record<string, number | null>;
+}
+
+function scaled(value: number | null, factor: number): number | null {
+  return value === null ? null : value * factor;
 }
 
 const SPECS: ChartSpec[] = [
@@ -30,12 +35,12 @@ const SPECS: ChartSpec[] = [
   {
     id: 'chart-utilization', title: 'Utilization (%)', unit: ' %', max: 100,
     series: [{ key: 'utilization', label: 'utilization' }],
-    values: (doc) => ({ utilization: doc.loop.utilization * 100 }),
+    values: (doc) => ({ utilization: scaled(doc.loop.utilization, 100) }),
   },
   {
     id: 'chart-memory', title: 'Memory (MiB)', unit: ' MiB',
     series: [{ key: 'rss', label: 'RSS' }, { key: 'heapUsed', label: 'heap used' }, { key: 'heapTotal', label: 'heap total' }],
-    values: (doc) => ({ rss: doc.memory.rss / MIB, heapUsed: doc.memory.heapUsed / MIB, heapTotal: doc.memory.heapTotal / MIB }),
+    values: (doc) => ({ rss: scaled(doc.memory.rss, 1 / MIB), heapUsed: scaled(doc.memory.heapUsed, 1 / MIB), heapTotal: scaled(doc.memory.heapTotal, 1 / MIB) }),
   },
   {
     id: 'chart-tasks', title: 'Tasks by type', unit: '', series: [],
@@ -78,27 +83,26 @@ function createChart(spec: ChartSpec, container: HTMLElement): Chart {
   return { spec, element, plot, keys: spec.series.map((s) => s.key), columns: spec.series.map(() => []) };
 }
 
-/** Starts the charts; until the monitor has a `metrics` command they stay empty and say so. */
-export function startCharts(hasMetrics: boolean): void {
+/** Starts the charts; a monitor without a `metrics` command leaves them empty, and they say so. */
+export function startCharts(): void {
   const container = byId('charts');
   const trouble = byId('charts-note');
   const charts = SPECS.map((spec) => createChart(spec, container));
   new ResizeObserver(() => {
     for (const chart of charts) chart.plot.setSize({ width: Math.max(200, chart.element.clientWidth), height: HEIGHT });
   }).observe(container);
-  if (!hasMetrics) {
-    note(trouble, 'No charts: this monitor has no metrics command yet.');
-    return;
-  }
   const times: number[] = [];
   let lastAt = '';
+  let missing = false;
   poll(1000, async () => {
     let doc: MetricsDoc;
     try {
       doc = await getDoc<MetricsDoc>(['metrics']);
     } catch (error) {
+      // An older monitor without the command: say so once, rather than fail every second.
+      missing = error instanceof ApiError && (error.status === 400 || error.status === 404);
       const { text, kind } = failure(error);
-      note(trouble, text, kind);
+      note(trouble, missing ? `No charts: ${text.replace(/^✗ /, '')}` : text, missing ? 'quiet' : kind);
       return;
     }
     note(trouble, doc.fresh ? '' : 'The main thread has not published metrics for 2 s: the latest values are stale.');
@@ -110,10 +114,10 @@ export function startCharts(hasMetrics: boolean): void {
     while (times[drop] < x - KEEP_S) drop++;
     times.splice(0, drop);
     for (const chart of charts) record(chart, chart.spec.values(doc), times, drop);
-  });
+  }, () => !missing);
 }
 
-function record(chart: Chart, values: Record<string, number>, times: number[], drop: number): void {
+function record(chart: Chart, values: Record<string, number | null>, times: number[], drop: number): void {
   for (const key of Object.keys(values)) {
     if (chart.keys.includes(key)) continue;
     // A new type of task: a new series, empty before now.

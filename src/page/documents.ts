@@ -23,17 +23,12 @@ export interface StatusDoc {
   where?: string;
 }
 
-/** help --json: only what the page needs, the names of the commands there are. */
-export interface HelpDoc {
-  commands: { name: string }[];
-}
-
-/** metrics --json. */
+/** metrics --json: the loop's figures are null when not fresh, the heap's until the main thread first published. */
 export interface MetricsDoc {
   at: string;
   fresh: boolean;
-  loop: { delayMs: { p50: number; p99: number; max: number }; utilization: number };
-  memory: { rss: number; heapUsed: number; heapTotal: number };
+  loop: { delayMs: { p50: number | null; p99: number | null; max: number | null }; utilization: number | null };
+  memory: { rss: number; heapUsed: number | null; heapTotal: number | null };
   tasksByType: Record<string, number>;
   blockedForMs: number;
 }
