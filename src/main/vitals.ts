@@ -1,4 +1,5 @@
-import { performance, PerformanceObserver, type RecordableHistogram } from 'node:perf_hooks';
+import { performance, type RecordableHistogram } from 'node:perf_hooks';
+import type { GCProfiler } from 'node:v8';
 import { countInto, DELAY_BUCKETS_MS, emptyBuckets, GC_BUCKETS_MS } from '../shared/buckets';
 import type { InspectHook } from '../shared/contract';
 import { VITALS_BYTES, wantedView, writeVitals, type DelayWindow, type Vitals } from '../shared/vitals';
@@ -8,8 +9,15 @@ import { finishedCounts } from './registry';
 const PUBLISH_MS = 1000;
 // The beats of the last second: one every 50 ms, fewer when the loop is late; room to spare.
 const RING = 64;
-// prom-client's labels for nodejs_gc_duration_seconds, by perf_hooks' NODE_PERFORMANCE_GC_* kind; 2 is V8's minor mark-sweep.
-const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
+// prom-client's labels for nodejs_gc_duration_seconds, by the gcType of V8's GC profiler.
+const GC_KINDS: Record<string, string> = { Scavenge: 'minor', MinorMarkSweep: 'minor', MinorMarkCompact: 'minor', MarkSweepCompact: 'major', IncrementalMarking: 'incremental', ProcessWeakCallbacks: 'weakcb' };
+
+/** What V8's GC profiler reports of one collection (more fields, unused here). */
+interface ProfiledCollection {
+  gcType: string;
+  /** µs */
+  cost: number;
+}
 
 /** What the heartbeat feeds the figures for `metrics`, and the memory they are published in (see shared/vitals.ts). */
 export interface VitalsPublisher {
@@ -42,7 +50,7 @@ export function startVitals(sinceStart: RecordableHistogram): VitalsPublisher {
   const ringLate = new Float64Array(RING);
   let ringNext = 0;
   let publishing = false;
-  let observer: PerformanceObserver | undefined;
+  let profiler: GCProfiler | undefined;
   let gc: Vitals['gc'] | undefined;
   const wanted = wantedView(buffer);
   // Marks of the loop's utilization, taken once a second, so that a first publication has a whole second to report.
@@ -50,16 +58,23 @@ export function startVitals(sinceStart: RecordableHistogram): VitalsPublisher {
   let eluBefore = eluMark;
   let eluMarkAt = 0;
 
+  // V8's GC profiler notes each collection in C++ and hands them over when stopped: unlike a PerformanceObserver,
+  // which calls into JavaScript after every collection, it costs the app one harvest a second.
   function watchCollections(): void {
     gc ??= { since: Date.now(), kinds: {} };
-    const kinds = gc.kinds;
-    observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) {
-        const kind = GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
-        countInto((kinds[kind] ??= emptyBuckets(GC_BUCKETS_MS)), GC_BUCKETS_MS, entry.duration);
-      }
-    });
-    observer.observe({ entryTypes: ['gc'] });
+    const { GCProfiler: Profiler } = require('node:v8') as typeof import('node:v8');
+    profiler = new Profiler();
+    profiler.start();
+  }
+
+  function harvestCollections(): void {
+    if (!profiler || !gc) return;
+    const report = profiler.stop() as { statistics?: ProfiledCollection[] } | undefined;
+    profiler.start();
+    for (const collection of report?.statistics ?? []) {
+      const kind = GC_KINDS[collection.gcType] ?? 'other';
+      countInto((gc.kinds[kind] ??= emptyBuckets(GC_BUCKETS_MS)), GC_BUCKETS_MS, collection.cost / 1000);
+    }
   }
 
   function lastSecond(now: number): DelayWindow | null {
@@ -69,6 +84,7 @@ export function startVitals(sinceStart: RecordableHistogram): VitalsPublisher {
   }
 
   function publish(now: number): void {
+    harvestCollections();
     const memory = process.memoryUsage();
     const v8 = require('node:v8') as typeof import('node:v8');
     // The hook of whichever copy of the package installed it, which holds the timer lists ps counts.
@@ -115,12 +131,12 @@ export function startVitals(sinceStart: RecordableHistogram): VitalsPublisher {
       } else if (publishing) {
         // Nobody looks any more: back to costing nothing but the counting above.
         publishing = false;
-        observer?.disconnect();
-        observer = undefined;
+        profiler?.stop();
+        profiler = undefined;
       }
     },
     stop() {
-      observer?.disconnect();
+      profiler?.stop();
     },
   };
 }

@@ -1,8 +1,8 @@
 /** The Finished tab: `ps-terminated --json` as a table, `where-terminated ID` on a click. */
 import { failure, getDoc } from './api';
 import type { EndedDetailDoc, EndedDoc, EndedListDoc } from './documents';
-import { byId, clock, duration, fill, h, note, row, table } from './dom';
-import { poll, type Poll } from './poll';
+import { byId, clock, duration, fill, h, row, table } from './dom';
+import { pollListing, type Poll } from './poll';
 
 /** Starts the Finished tab; `isShown` says whether it is the visible one. */
 export function startFinished(isShown: () => boolean): Poll {
@@ -39,23 +39,7 @@ export function startFinished(isShown: () => boolean): Poll {
     summary.textContent = `${doc.total} finished task${doc.total === 1 ? '' : 's'}, newest first${done ? `; answered normally (counted, not kept): ${done}` : ''}`;
   };
 
-  const reads = poll(3000, async () => {
-    try {
-      doc = await getDoc<EndedListDoc>(['ps-terminated'], { filter: filter.value.trim() });
-      note(trouble, '');
-    } catch (error) {
-      const { text, kind } = failure(error);
-      note(trouble, doc ? `${text}; the list is from before` : text, kind);
-      return;
-    }
-    render();
-  }, isShown);
-
-  let typing: number | undefined;
-  filter.addEventListener('input', () => {
-    window.clearTimeout(typing);
-    typing = window.setTimeout(() => reads.now(), 250);
-  });
+  const reads = pollListing(3000, (text) => getDoc<EndedListDoc>(['ps-terminated'], { filter: text }), (read) => { doc = read; render(); }, trouble, filter, isShown);
   return reads;
 }
 

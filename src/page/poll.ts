@@ -1,4 +1,6 @@
 /** Reading a route again and again, one request at a time, while its part of the page is shown. */
+import { failure } from './api';
+import { note } from './dom';
 
 /** A running poll: `now()` reads at once (or right after the read in flight). */
 export interface Poll {
@@ -43,4 +45,31 @@ export function poll(everyMs: number, read: () => Promise<void>, active: () => b
       void tick();
     },
   };
+}
+
+/**
+ * Polls a filtered listing (ps, ps-terminated): `read` every `everyMs` while shown, and again once the user has
+ * stopped typing in `filter` for 250 ms. A failed read leaves the list shown before, with the failure in `trouble`.
+ */
+export function pollListing<T>(everyMs: number, read: (filter: string) => Promise<T>, show: (doc: T) => void, trouble: HTMLElement, filter: HTMLInputElement, active: () => boolean): Poll {
+  let shown = false;
+  const reads = poll(everyMs, async () => {
+    let doc: T;
+    try {
+      doc = await read(filter.value.trim());
+      note(trouble, '');
+    } catch (error) {
+      const { text, kind } = failure(error);
+      note(trouble, shown ? `${text}; the list is from before` : text, kind);
+      return;
+    }
+    shown = true;
+    show(doc);
+  }, active);
+  let typing: number | undefined;
+  filter.addEventListener('input', () => {
+    window.clearTimeout(typing);
+    typing = window.setTimeout(() => reads.now(), 250);
+  });
+  return reads;
 }

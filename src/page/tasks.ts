@@ -3,7 +3,7 @@ import { failure, getDoc, postDoc } from './api';
 import { ask } from './confirm';
 import type { CancelDoc, PsDoc, TaskDoc, WhereDoc } from './documents';
 import { byId, duration, fill, h, note, row, table } from './dom';
-import { poll, type Poll } from './poll';
+import { pollListing, type Poll } from './poll';
 
 /** The columns ps can sort by, and the ps --sort value of each (ID is its default order). */
 const COLUMNS: { title: string; sort?: string }[] = [
@@ -66,23 +66,7 @@ export function startTasks(isShown: () => boolean, onCancelled: () => void): Pol
     onCancelled();
   };
 
-  const reads = poll(2000, async () => {
-    try {
-      doc = await getDoc<PsDoc>(['ps'], { filter: filter.value.trim(), sort, all: all.checked });
-      note(trouble, '');
-    } catch (error) {
-      const { text, kind } = failure(error);
-      note(trouble, doc ? `${text}; the list is from before` : text, kind);
-      return;
-    }
-    render();
-  }, isShown);
-
-  let typing: number | undefined;
-  filter.addEventListener('input', () => {
-    window.clearTimeout(typing);
-    typing = window.setTimeout(() => reads.now(), 250);
-  });
+  const reads = pollListing(2000, (text) => getDoc<PsDoc>(['ps'], { filter: text, sort, all: all.checked }), (read) => { doc = read; render(); }, trouble, filter, isShown);
   all.addEventListener('change', () => reads.now());
   return reads;
 }
