@@ -1,6 +1,7 @@
 // Takes the README's pictures of the web page: docs/page-idle.png, and docs/page-blocked.png during a 3 s block.
 // Run: npm run build && node dist/test/page-screenshots.js (not a test: it writes into docs/).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser } from './browser';
 import { ENTRY, ROOT, startApp, WAIT_MS } from './helpers';
@@ -28,7 +29,10 @@ task('import-report', async () => { await sleep(1500); throw new Error('report.c
 async function main(): Promise<void> {
   const docs = path.join(ROOT, 'docs');
   fs.mkdirSync(docs, { recursive: true });
-  const app = await startApp(APP);
+  // A plain place and name for the app, as the pictures show its file in stacks and task sources.
+  const dir = path.join(os.tmpdir(), 'shop');
+  fs.mkdirSync(dir, { recursive: true });
+  const app = await startApp(APP, { dir, name: 'server.js' });
   try {
     await app.waitForOutput('ready');
     await webReady(app.webPort);
