@@ -116,27 +116,29 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse, site: 
  * answering a request, the newcomer is refused in one line.
  */
 function admitConnections(server: http.Server): void {
-  const open = new Map<net.Socket, { busy: number; since: number }>();
+  const open = new Map<net.Socket, { busy: number; since: number; served: number }>();
+  const refuse = (socket: net.Socket, why: string): void => {
+    socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${why}\n`);
+    socket.destroySoon();
+  };
   server.on('connection', (socket: net.Socket) => {
     if (open.size >= MAX_WEB_CONNECTIONS) {
       let idlest: net.Socket | undefined;
       for (const [candidate, state] of open) if (state.busy === 0 && (!idlest || state.since < open.get(idlest)!.since)) idlest = candidate;
-      if (idlest) {
-        open.delete(idlest);
-        idlest.destroy();
-      } else {
-        socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ntoo many connections to this monitor's web server (${MAX_WEB_CONNECTIONS}, all answering); try again in a moment\n`);
-        socket.destroySoon();
-        return;
-      }
+      if (!idlest) return refuse(socket, `too many connections to this monitor's web server (${MAX_WEB_CONNECTIONS}, all answering); try again in a moment`);
+      // A browser's spare keep-alive connection just goes (it opens another); one that never asked anything is told why.
+      if (open.get(idlest)!.served === 0) refuse(idlest, `closed to let a newer connection in: this monitor's web server keeps at most ${MAX_WEB_CONNECTIONS}, and this one sent no request`);
+      else idlest.destroy();
+      open.delete(idlest);
     }
-    open.set(socket, { busy: 0, since: Date.now() });
+    open.set(socket, { busy: 0, since: Date.now(), served: 0 });
     socket.on('close', () => open.delete(socket));
   });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const state = open.get(req.socket);
     if (!state) return;
     state.busy++;
+    state.served++;
     res.on('close', () => {
       state.busy--;
       state.since = Date.now();
