@@ -125,8 +125,9 @@ describe('loop --watch', { timeout: WAIT_MS * 2 }, () => {
     // What a viewer who keeps loop --watch open for 25 minutes asks for: 1,500 reports, typed at once and each read.
     await reports(1500);
     const growth = rss(app.child.pid!) - before;
-    // A report that left its 35 KB histogram behind grew the app by 50 MiB here.
-    assert.ok(growth < 16 * MiB, `the app grew by ${(growth / MiB).toFixed(1)} MiB over 1,500 loop reports`);
+    // A report that left its 35 KB histogram behind grew the app by 50 MiB here; without it, 7 to 17 MiB of
+    // garbage not yet collected in both threads, more on a busy machine and on Node 24.
+    assert.ok(growth < 32 * MiB, `the app grew by ${(growth / MiB).toFixed(1)} MiB over 1,500 loop reports`);
     client.socket.destroy();
   });
 });

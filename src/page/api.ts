@@ -16,7 +16,8 @@ export class ApiError extends Error {
   }
 }
 
-let csrf = '';
+// The session's facts, asked once (again after a failure): every POST waits for its CSRF token.
+let session: Promise<SessionDoc> | undefined;
 
 /** Query values: a string becomes `?name=value`, true becomes a flag (`?name=1`), and empty values are left out. */
 export type Params = Record<string, string | boolean | undefined>;
@@ -65,15 +66,18 @@ export function getDoc<T>(route: (string | number)[], params?: Params): Promise<
 }
 
 /** POST /api/<route...> with the session's CSRF token: a change command's JSON document. */
-export function postDoc<T>(route: (string | number)[]): Promise<T> {
+export async function postDoc<T>(route: (string | number)[]): Promise<T> {
+  const { csrf } = await openSession();
   return send<T>(url(route), { method: 'POST', headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: '{}' });
 }
 
-/** GET /api/session, keeping its CSRF token for the POSTs. */
-export async function openSession(): Promise<SessionDoc> {
-  const doc = await getDoc<SessionDoc>(['session']);
-  csrf = doc.csrf;
-  return doc;
+/** GET /api/session (once, unless it failed), whose CSRF token the POSTs carry. */
+export function openSession(): Promise<SessionDoc> {
+  session ??= getDoc<SessionDoc>(['session']).catch((error: unknown) => {
+    session = undefined;
+    throw error;
+  });
+  return session;
 }
 
 /** What to show for a failed request: the quiet busy note for a 503, the error's line otherwise. */

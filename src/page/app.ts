@@ -18,18 +18,6 @@ function tabFromHash(): Tab {
 }
 
 async function main(): Promise<void> {
-  const trouble = byId('status-note');
-  try {
-    const session = await openSession();
-    byId('title').textContent = session.title;
-    byId('pid').textContent = `pid ${session.pid}`;
-    byId('node').textContent = `Node.js ${session.node}`;
-    document.title = `${session.title} (pid ${session.pid}) - aiomonitor`;
-  } catch (error) {
-    const { text, kind } = failure(error);
-    note(trouble, text, kind);
-  }
-
   let shown: Tab = tabFromHash();
   const polls: Partial<Record<Tab, Poll>> = {};
   const show = (tab: Tab): void => {
@@ -53,6 +41,19 @@ async function main(): Promise<void> {
   startStatus(() => polls.blocks?.now());
   startCharts();
   document.addEventListener('visibilitychange', () => { if (!document.hidden) polls[shown]?.now(); });
+
+  // Every part works from the first moment; the header waits for the session, and so do the changes (api.ts).
+  const trouble = byId('status-note');
+  try {
+    const session = await openSession();
+    byId('title').textContent = session.title;
+    byId('pid').textContent = `pid ${session.pid}`;
+    byId('node').textContent = `Node.js ${session.node}`;
+    document.title = `${session.title} (pid ${session.pid}) - aiomonitor`;
+  } catch (error) {
+    const { text, kind } = failure(error);
+    note(trouble, text, kind);
+  }
 }
 
 void main();
