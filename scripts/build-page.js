@@ -15,6 +15,8 @@ esbuild.buildSync({
   format: 'iife',
   target: 'es2020',
   minify: true,
+  // uPlot's MIT licence asks for its notice in every copy; its own header is not a legal comment esbuild keeps.
+  banner: { js: `/*! uPlot ${require('uplot/package.json').version}, (c) Leon Sorokin, MIT License, https://github.com/leeoniya/uPlot */` },
   legalComments: 'none',
   logLevel: 'warning',
 });
