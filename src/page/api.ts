@@ -18,6 +18,8 @@ export class ApiError extends Error {
 
 // The session's facts, asked once (again after a failure): every POST waits for its CSRF token.
 let session: Promise<SessionDoc> | undefined;
+// Several polls meet the same 401 at once; a second assign() would abort the first navigation.
+let leaving = false;
 
 /** Query values: a string becomes `?name=value`, true becomes a flag (`?name=1`), and empty values are left out. */
 export type Params = Record<string, string | boolean | undefined>;
@@ -41,7 +43,8 @@ async function send<T>(target: string, init: RequestInit): Promise<T> {
     throw new ApiError(0, 'the monitor does not answer: is the app still running?');
   }
   if (response.status === 401) {
-    window.location.assign('login');
+    if (!leaving) window.location.assign('login');
+    leaving = true;
     // The page is going away: leave the caller waiting rather than showing an error for a moment.
     return new Promise<T>(() => {});
   }
