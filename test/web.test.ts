@@ -217,3 +217,27 @@ test('WEB_ENABLED=0 opens no web port; a taken default web port gives way to a f
   await connect(off.port).then((client) => client.socket.destroy());
   await assert.rejects(webRequest(off.webPort, '/api/status'), { code: 'ECONNREFUSED' });
 });
+
+test('a download whose client stops reading is ended, so that such clients cannot hold the web server', async (t) => {
+  // A heap big enough that its snapshot cannot hide in the sockets' buffers.
+  const { app } = await attach(t, `${APP}\nglobalThis.kept = Array.from({ length: 300_000 }, (_, i) => ({ id: i, name: 'item ' + i }));`);
+  await webReady(app.webPort);
+  const made = await webRequest(app.webPort, '/api/heapsnapshot', { method: 'POST', headers: await pageHeaders(app.webPort) });
+  assert.equal(made.status, 200, made.body);
+  const size = Number(made.json!.bytes);
+  assert.ok(size > 24 * 1024 * 1024, `a snapshot larger than the buffers: ${size} bytes`);
+
+  const reader = net.connect(app.webPort, '127.0.0.1');
+  t.after(() => reader.destroy());
+  reader.write(`GET ${String(made.json!.download)} HTTP/1.1\r\nHost: localhost:${app.webPort}\r\n\r\n`);
+  reader.pause();
+  assert.equal((await webRequest(app.webPort, '/api/status')).status, 200, 'the page answers while the download stands still');
+  // Past STALLED_DOWNLOAD_MS (15 s), with room for a busy machine; then what was sent is read to its end.
+  await new Promise((resolve) => setTimeout(resolve, 25_000));
+  let received = 0;
+  reader.on('data', (chunk: Buffer) => { received += chunk.length; });
+  reader.resume();
+  await new Promise((resolve) => reader.on('close', resolve));
+  assert.ok(received < size, `the download was cut short: ${received} of ${size} bytes`);
+  assert.equal((await webRequest(app.webPort, '/api/status')).status, 200);
+});

@@ -10,6 +10,8 @@ const debug = createDebug('aiomonitor:web');
 
 /** How long a profile or snapshot made from the page can be downloaded. */
 export const DOWNLOAD_TTL_MS = 10 * 60 * 1000;
+/** A download whose client takes nothing for this long is ended, so that clients that never read cannot hold every connection. */
+export const STALLED_DOWNLOAD_MS = 15_000;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -43,6 +45,23 @@ export function sendPageFile(res: http.ServerResponse, name: string): void {
     cache.set(name, bytes);
   }
   send(res, 200, type, bytes);
+}
+
+// The pipe stops reading the file while the client takes nothing, so a file position that stands still is a stall.
+function endIfStalled(res: http.ServerResponse, stream: fs.ReadStream, name: string): void {
+  let position = -1;
+  let movedAt = Date.now();
+  const check = setInterval(() => {
+    if (stream.bytesRead !== position) {
+      position = stream.bytesRead;
+      movedAt = Date.now();
+    } else if (Date.now() - movedAt >= STALLED_DOWNLOAD_MS) {
+      debug('download %s stalled: its client took nothing for %d ms', name, STALLED_DOWNLOAD_MS);
+      res.destroy();
+    }
+  }, 1000);
+  check.unref();
+  res.on('close', () => clearInterval(check));
 }
 
 /** The files made for the page's downloads (profiles, snapshots), in a private directory, each for DOWNLOAD_TTL_MS. */
@@ -96,6 +115,7 @@ export function openDownloads(guard: ExitGuard): Downloads {
           'Cache-Control': 'no-store',
         });
         const stream = fs.createReadStream(entry.file);
+        endIfStalled(res, stream, name);
         stream.on('error', () => res.destroy());
         stream.pipe(res);
       });
