@@ -47,13 +47,15 @@ export function sendPageFile(res: http.ServerResponse, name: string): void {
   send(res, 200, type, bytes);
 }
 
-// The pipe stops reading the file while the client takes nothing, so a file position that stands still is a stall.
+// The pipe stops reading the file while the client takes nothing, and at the file's end what is left waits in
+// the socket's queue: neither moving is a stall.
 function endIfStalled(res: http.ServerResponse, stream: fs.ReadStream, name: string): void {
-  let position = -1;
+  let progress = '';
   let movedAt = Date.now();
   const check = setInterval(() => {
-    if (stream.bytesRead !== position) {
-      position = stream.bytesRead;
+    const now = `${stream.bytesRead} ${res.socket?.writableLength ?? 0}`;
+    if (now !== progress) {
+      progress = now;
       movedAt = Date.now();
     } else if (Date.now() - movedAt >= STALLED_DOWNLOAD_MS) {
       debug('download %s stalled: its client took nothing for %d ms', name, STALLED_DOWNLOAD_MS);
