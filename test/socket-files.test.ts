@@ -52,8 +52,12 @@ describe('socket files', { timeout: WAIT_MS * 3, concurrency: true }, () => {
       }
     });
     t.after(() => watcher.close());
-    await launch(t, { MONITOR_PATH: files[0], CONSOLE_PATH: files[1] }, IDLE_APP, ['-r', umaskZero, '-r', REGISTER]);
-    (await connect(files[0])).socket.destroy();
+    const app = await launch(t, { MONITOR_PATH: files[0], CONSOLE_PATH: files[1] }, IDLE_APP, ['-r', umaskZero, '-r', REGISTER]);
+    // Seen twice on busy CI runs and never alone: the first connect failed (ECONNRESET, then ENOENT for WAIT_MS).
+    const client = await connect(files[0]).catch((error: Error) => {
+      throw new Error(`${error.message}; in the directory: ${fs.readdirSync(dir).join(', ')}; the modes seen: ${seen.join(', ')}; the app's stderr: ${app.stderr()}`);
+    });
+    client.socket.destroy();
     for (const file of files) assert.equal(fs.statSync(file).mode & 0o777, 0o600, file);
     assert.deepEqual(fs.readdirSync(dir).sort(), ['c.sock', 'm.sock']);
     assert.ok(seen.length > 0, 'the watcher saw the files appear');
