@@ -22,6 +22,8 @@ export const WAIT_MS = 15_000;
  */
 export const SHORT_DEADLINE_MS = 500;
 
+const givenPorts = new Set<number>();
+
 /**
  * A port that was free a moment ago, chosen below the kernel's ephemeral range: a port from listen(0)
  * may be handed out again as the source port of some test's client connection before the app binds it.
@@ -29,6 +31,8 @@ export const SHORT_DEADLINE_MS = 500;
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
+    // Apps of this process start at once: one given a port it has not bound yet must not share it with another.
+    if (givenPorts.has(port)) continue;
     const server = net.createServer();
     const free = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false));
@@ -37,6 +41,7 @@ export async function freePort(): Promise<number> {
     if (!free) continue;
     server.close();
     await once(server, 'close');
+    givenPorts.add(port);
     return port;
   }
 }
