@@ -49,9 +49,8 @@ const WORKER_ENTRY = path.join(__dirname, '..', 'worker', 'entry.js');
 const background = new WeakSet<Monitor>();
 const CLOSE_GRACE_MS = 2000;
 // The monitor thread's garbage is small and short-lived; left to itself V8 grows its young generation to
-// tens of MiB under a churn of sessions (seen: +45 MiB RSS over 3,000 sessions, +28 MiB with a 4 MB cap).
-// 2 MB rather than 4 keeps 1 MiB off Node 24's idle RSS, and 1,500 sessions grow the app no more (+15 MiB).
-const YOUNG_GENERATION_MB = 2;
+// tens of MiB under a churn of sessions (seen: +45 MiB RSS over 3,000 sessions, +28 MiB with this cap).
+const YOUNG_GENERATION_MB = 4;
 // A runaway in the monitor thread (a bug) stops there, with one line on stderr, instead of eating the app's memory.
 // Room for 16 sessions at their 4 MiB output limit and a long CPU profile; a 497 MB heap snapshot streamed
 // through a 64 MB cap. Idle RSS does not change (V8 reserves the space as it needs it). --max-old-space-size,
